@@ -1,0 +1,97 @@
+//! Deep checks the servers apply (or should): unique members and fields, sorted scores.
+
+use std::collections::HashSet;
+
+use xxhash_rust::xxh3::xxh3_128;
+
+/// Largest collection whose members are checked for duplicates.
+///
+/// The check keeps 16 bytes per member; past this many members (64 MiB of
+/// fingerprints) it stops rather than let one huge key blow the memory bound.
+pub const MAX_DUPLICATE_CHECK: usize = 4 << 20;
+
+/// Detects repeated members of one collection, by 128-bit fingerprint.
+///
+/// A 128-bit hash makes a false "duplicate" practically impossible (about 2^-100 for
+/// four million members), while holding no member bytes.
+#[derive(Default)]
+pub(crate) struct DupCheck {
+    seen: HashSet<u128>,
+}
+
+impl DupCheck {
+    /// Forgets the previous collection.
+    pub(crate) fn reset(&mut self) {
+        if self.seen.capacity() > 4096 {
+            self.seen = HashSet::new();
+        } else {
+            self.seen.clear();
+        }
+    }
+
+    /// Returns false when `member` was already seen in this collection.
+    pub(crate) fn insert(&mut self, member: &[u8]) -> bool {
+        if self.seen.len() >= MAX_DUPLICATE_CHECK {
+            return true;
+        }
+        self.seen.insert(xxh3_128(member))
+    }
+}
+
+/// Checks that sorted-set members come in listpack order: score ascending, ties by bytes.
+#[derive(Default)]
+pub(crate) struct ZsetOrder {
+    prev: Option<(f64, Vec<u8>)>,
+}
+
+impl ZsetOrder {
+    /// Forgets the previous collection.
+    pub(crate) fn reset(&mut self) {
+        self.prev = None;
+    }
+
+    /// Returns false when (`score`, `member`) does not sort strictly after the previous pair.
+    pub(crate) fn next(&mut self, member: &[u8], score: f64) -> bool {
+        let ok = match &self.prev {
+            None => true,
+            Some((ps, pm)) => *ps < score || (*ps == score && pm.as_slice() < member),
+        };
+        match &mut self.prev {
+            Some((ps, pm)) => {
+                *ps = score;
+                pm.clear();
+                pm.extend_from_slice(member);
+            }
+            None => self.prev = Some((score, member.to_vec())),
+        }
+        ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicates_are_found() {
+        let mut d = DupCheck::default();
+        assert!(d.insert(b"a"));
+        assert!(d.insert(b"b"));
+        assert!(!d.insert(b"a"));
+        d.reset();
+        assert!(d.insert(b"a"));
+    }
+
+    #[test]
+    fn zset_order_ties_by_member() {
+        let mut z = ZsetOrder::default();
+        assert!(z.next(b"b", 1.0));
+        assert!(z.next(b"c", 1.0));
+        assert!(z.next(b"a", 2.0));
+        assert!(!z.next(b"a", 2.0));
+        assert!(!z.next(b"z", 1.5));
+        z.reset();
+        assert!(z.next(b"z", -0.0));
+        assert!(!z.next(b"a", 0.0));
+    }
+}

@@ -1,0 +1,187 @@
+//! Owned entries, one key at a time: a visitor that assembles [`Entry`] values and an
+//! iterator over a reader.
+
+use std::io::Read;
+
+use crate::error::Result;
+use crate::model::{Entry, HashField, ModuleValue, Stream, StreamEntry, StreamGroup, StreamMeta, Value};
+use crate::reader::{RdbReader, Step};
+use crate::visitor::{KeyEnd, KeyStart, StreamEntryRef, Visit, VisitResult, Visitor};
+use crate::Kind;
+use crate::VisitError;
+
+/// A visitor that assembles each key into an owned [`Entry`].
+///
+/// After a key ends, [`EntryBuilder::take`] returns it. Keys the servers would skip on
+/// load (empty collections) are dropped unless [`EntryBuilder::keep_empty`] is set.
+#[derive(Default)]
+pub struct EntryBuilder {
+    current: Option<Entry>,
+    ready: Option<Entry>,
+    keep_empty: bool,
+}
+
+impl EntryBuilder {
+    /// A builder that drops empty collections.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Also return empty collections.
+    pub fn keep_empty(mut self, keep: bool) -> Self {
+        self.keep_empty = keep;
+        self
+    }
+
+    /// The last completed key, if any.
+    pub fn take(&mut self) -> Option<Entry> {
+        self.ready.take()
+    }
+
+    fn value(&mut self) -> Option<&mut Value> {
+        self.current.as_mut().map(|e| &mut e.value)
+    }
+
+    fn stream(&mut self) -> Option<&mut Stream> {
+        match self.value() {
+            Some(Value::Stream(s)) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl Visitor for EntryBuilder {
+    fn key_start(&mut self, k: &KeyStart<'_>) -> std::result::Result<Visit, VisitError> {
+        let value = match k.rdb_type.kind() {
+            Kind::String => Value::String(Vec::new()),
+            Kind::List => Value::List(Vec::new()),
+            Kind::Set => Value::Set(Vec::new()),
+            Kind::ZSet => Value::ZSet(Vec::new()),
+            Kind::Hash => Value::Hash(Vec::new()),
+            Kind::Stream => Value::Stream(Box::default()),
+            Kind::Module => {
+                Value::Module(Box::new(ModuleValue { module_id: 0, name: String::new(), encver: 0, ops: Vec::new() }))
+            }
+        };
+        self.current = Some(Entry {
+            db: k.db,
+            key: k.key.to_vec(),
+            expire_at_ms: k.expire_at_ms,
+            lru_idle_s: k.lru_idle_s,
+            lfu_freq: k.lfu_freq,
+            rdb_type: k.rdb_type,
+            meta: k.meta.to_vec(),
+            value,
+        });
+        Ok(Visit::Value)
+    }
+
+    fn string_chunk(&mut self, chunk: &[u8]) -> VisitResult {
+        if let Some(Value::String(s)) = self.value() {
+            s.extend_from_slice(chunk);
+        }
+        Ok(())
+    }
+
+    fn list_item(&mut self, item: &[u8]) -> VisitResult {
+        if let Some(Value::List(v)) = self.value() {
+            v.push(item.to_vec());
+        }
+        Ok(())
+    }
+
+    fn set_member(&mut self, member: &[u8]) -> VisitResult {
+        if let Some(Value::Set(v)) = self.value() {
+            v.push(member.to_vec());
+        }
+        Ok(())
+    }
+
+    fn zset_member(&mut self, member: &[u8], score: f64) -> VisitResult {
+        if let Some(Value::ZSet(v)) = self.value() {
+            v.push((member.to_vec(), score));
+        }
+        Ok(())
+    }
+
+    fn hash_field(&mut self, field: &[u8], value: &[u8], expire_at_ms: Option<i64>) -> VisitResult {
+        if let Some(Value::Hash(v)) = self.value() {
+            v.push(HashField { field: field.to_vec(), value: value.to_vec(), expire_at_ms });
+        }
+        Ok(())
+    }
+
+    fn stream_entry(&mut self, entry: &StreamEntryRef<'_>) -> VisitResult {
+        if let Some(s) = self.stream() {
+            let fields = entry.fields().map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
+            s.entries.push(StreamEntry { id: entry.id, fields });
+        }
+        Ok(())
+    }
+
+    fn stream_meta(&mut self, meta: &StreamMeta) -> VisitResult {
+        if let Some(s) = self.stream() {
+            s.meta = meta.clone();
+        }
+        Ok(())
+    }
+
+    fn stream_group(&mut self, group: &StreamGroup) -> VisitResult {
+        if let Some(s) = self.stream() {
+            s.groups.push(group.clone());
+        }
+        Ok(())
+    }
+
+    fn module_value(&mut self, value: &ModuleValue) -> VisitResult {
+        if let Some(Value::Module(m)) = self.value() {
+            **m = value.clone();
+        }
+        Ok(())
+    }
+
+    fn key_end(&mut self, end: &KeyEnd) -> VisitResult {
+        let entry = self.current.take();
+        if !end.empty || self.keep_empty {
+            self.ready = entry;
+        }
+        Ok(())
+    }
+}
+
+/// Iterator over the keys of a file as owned entries.
+pub struct Entries<R> {
+    reader: RdbReader<R>,
+    builder: EntryBuilder,
+    finished: bool,
+}
+
+impl<R: Read> Entries<R> {
+    /// Iterates over the keys `reader` yields (empty collections are skipped).
+    pub fn new(reader: RdbReader<R>) -> Self {
+        Entries { reader, builder: EntryBuilder::new(), finished: false }
+    }
+}
+
+impl<R: Read> Iterator for Entries<R> {
+    type Item = Result<Entry>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.finished {
+            match self.reader.next_record(&mut self.builder) {
+                Ok(Step::Key) => {
+                    if let Some(e) = self.builder.take() {
+                        return Some(Ok(e));
+                    }
+                }
+                Ok(Step::Record) => {}
+                Ok(Step::End) => self.finished = true,
+                Err(e) => {
+                    self.finished = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        None
+    }
+}

@@ -1,0 +1,316 @@
+//! The streaming reader: one record at a time from any `io::Read`, in constant memory.
+
+use std::io::Read;
+
+use crate::context::{Buf, Ctx, Gate, KeyHead};
+use crate::error::{Error, ErrorKind, Result};
+use crate::header::{Dialect, Header};
+use crate::model::KeyMeta;
+use crate::prim::Limits;
+use crate::source::{Source, DEFAULT_BUFFER_BYTES};
+use crate::types::{opcode, RdbType};
+use crate::values::read_value;
+use crate::visitor::{Checksum, KeyEnd, Visitor};
+
+/// Reader settings.
+#[derive(Debug, Clone, Copy)]
+pub struct ReaderOptions {
+    /// Size of the read buffer in bytes.
+    pub buffer_bytes: usize,
+    /// Memory limits.
+    pub limits: Limits,
+}
+
+impl Default for ReaderOptions {
+    fn default() -> Self {
+        ReaderOptions { buffer_bytes: DEFAULT_BUFFER_BYTES, limits: Limits::default() }
+    }
+}
+
+/// What [`RdbReader::next_record`] just read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The header, an opcode or a key prefix; more follows.
+    Record,
+    /// A whole key (announced with `key_start` … `key_end`).
+    Key,
+    /// The EOF opcode and the checksum; nothing more will be read.
+    End,
+}
+
+/// Per-key state set by prefix opcodes and consumed by the next key.
+#[derive(Default)]
+struct Prefix {
+    start: Option<u64>,
+    expire_at_ms: Option<i64>,
+    lru_idle_s: Option<u64>,
+    lfu_freq: Option<u8>,
+    meta: Vec<KeyMeta>,
+}
+
+/// Streaming RDB reader.
+///
+/// ```
+/// use rdb_parser::{RdbReader, Visitor, VisitResult};
+///
+/// struct Count(usize);
+/// impl Visitor for Count {
+///     fn string_chunk(&mut self, chunk: &[u8]) -> VisitResult {
+///         self.0 += chunk.len();
+///         Ok(())
+///     }
+/// }
+///
+/// let file = b"REDIS0011\xfe\x00\xfb\x01\x00\x00\x03foo\x03bar\xff\x8d\x86\xb9\x4c\x67\x6e\xab\x95";
+/// let mut count = Count(0);
+/// RdbReader::new(&file[..]).read_all(&mut count).unwrap();
+/// assert_eq!(count.0, 3);
+/// ```
+pub struct RdbReader<R> {
+    state: State<R>,
+    options: ReaderOptions,
+    db: u64,
+    prefix: Prefix,
+    key: Vec<u8>,
+    done: bool,
+}
+
+enum State<R> {
+    Fresh(Option<Source<R>>),
+    Body(Box<Ctx<R>>),
+}
+
+impl<R: Read> RdbReader<R> {
+    /// A reader with default options.
+    pub fn new(input: R) -> Self {
+        Self::with_options(input, ReaderOptions::default())
+    }
+
+    /// A reader with the given options.
+    pub fn with_options(input: R, options: ReaderOptions) -> Self {
+        RdbReader {
+            state: State::Fresh(Some(Source::new(input, options.buffer_bytes))),
+            options,
+            db: 0,
+            prefix: Prefix::default(),
+            key: Vec::new(),
+            done: false,
+        }
+    }
+
+    /// Reads the header if needed and returns it.
+    pub fn header(&mut self) -> Result<Header> {
+        Ok(self.ctx()?.header)
+    }
+
+    /// Absolute offset of the next byte to read.
+    pub fn offset(&self) -> u64 {
+        match &self.state {
+            State::Fresh(Some(s)) => s.offset(),
+            State::Fresh(None) => 0,
+            State::Body(cx) => cx.src.offset(),
+        }
+    }
+
+    fn ctx(&mut self) -> Result<&mut Ctx<R>> {
+        if let State::Fresh(src) = &mut self.state {
+            let Some(mut src) = src.take() else {
+                return Err(Error::corrupt(0, "the reader failed on its header earlier"));
+            };
+            let raw: [u8; Header::LEN] = src.array("the RDB header")?;
+            let header = Header::parse(&raw)?;
+            self.state = State::Body(Box::new(Ctx::new(src, self.options.limits, header)));
+        }
+        match &mut self.state {
+            State::Body(cx) => Ok(cx),
+            State::Fresh(_) => Err(Error::corrupt(0, "reader state")),
+        }
+    }
+
+    /// Reads everything, calling the visitor for each record, and checks the checksum.
+    pub fn read_all<V: Visitor>(&mut self, v: &mut V) -> Result<()> {
+        while self.next_record(v)? != Step::End {}
+        Ok(())
+    }
+
+    /// Reads the next record (the header first), calling the visitor.
+    pub fn next_record<V: Visitor>(&mut self, v: &mut V) -> Result<Step> {
+        if self.done {
+            return Ok(Step::End);
+        }
+        if let State::Fresh(_) = self.state {
+            let header = self.ctx()?.header;
+            v.header(&header).map_err(|e| Error::new(0, ErrorKind::Visitor(e)))?;
+            return Ok(Step::Record);
+        }
+        let State::Body(cx) = &mut self.state else {
+            return Err(Error::corrupt(0, "reader state"));
+        };
+        let at = cx.src.offset();
+        let op = cx.src.u8("an opcode or value type")?;
+        let visit =
+            |r: std::result::Result<(), crate::VisitError>| r.map_err(|e| Error::new(at, ErrorKind::Visitor(e)));
+        let dialect = cx.header.dialect;
+        match op {
+            opcode::EOF => {
+                let checksum = finish(cx)?;
+                self.done = true;
+                visit(v.end(checksum))?;
+                return Ok(Step::End);
+            }
+            opcode::SELECTDB => {
+                self.db = cx.src.length()?;
+                visit(v.select_db(self.db))?;
+            }
+            opcode::RESIZEDB => {
+                let keys = cx.src.length()?;
+                let expires = cx.src.length()?;
+                visit(v.resize_db(keys, expires))?;
+            }
+            opcode::AUX => {
+                cx.string(Buf::A, "an AUX field name")?;
+                cx.string(Buf::B, "an AUX field value")?;
+                visit(v.aux(&cx.a, &cx.b))?;
+            }
+            opcode::EXPIRETIME_MS => {
+                self.prefix.start.get_or_insert(at);
+                self.prefix.expire_at_ms = Some(cx.src.i64_le("an expire time")?);
+            }
+            opcode::EXPIRETIME => {
+                self.prefix.start.get_or_insert(at);
+                let secs = i32::from_le_bytes(cx.src.array("an expire time")?);
+                self.prefix.expire_at_ms = Some(i64::from(secs) * 1000);
+            }
+            opcode::IDLE => {
+                self.prefix.start.get_or_insert(at);
+                self.prefix.lru_idle_s = Some(cx.src.length()?);
+            }
+            opcode::FREQ => {
+                self.prefix.start.get_or_insert(at);
+                self.prefix.lfu_freq = Some(cx.src.u8("an LFU counter")?);
+            }
+            opcode::MODULE_AUX => {
+                let aux = cx.module_aux()?;
+                visit(v.module_aux(&aux))?;
+            }
+            opcode::FUNCTION2 => {
+                cx.string(Buf::A, "a function library")?;
+                visit(v.function(&cx.a))?;
+            }
+            opcode::FUNCTION_PRE_GA => {
+                return Err(Error::new(
+                    at,
+                    ErrorKind::Unsupported(
+                        "function library in the Redis 7.0 release-candidate format (opcode 246), which no released server loads"
+                            .into(),
+                    ),
+                ));
+            }
+            opcode::SLOT_INFO => {
+                let slot = cx.src.length()?;
+                let keys = cx.src.length()?;
+                let expires = cx.src.length()?;
+                visit(v.slot_info(slot, keys, expires))?;
+            }
+            opcode::KEY_META_OR_SLOT_IMPORT if dialect == Dialect::Redis && cx.header.version >= 13 => {
+                self.prefix.start.get_or_insert(at);
+                self.prefix.meta = cx.key_meta()?;
+            }
+            opcode::KEY_META_OR_SLOT_IMPORT if dialect == Dialect::Valkey => {
+                cx.string(Buf::A, "a slot import job name")?;
+                let n = cx.src.length()?;
+                let mut ranges = Vec::new();
+                for _ in 0..n {
+                    ranges.push((cx.src.length()?, cx.src.length()?));
+                }
+                visit(v.slot_import(&cx.a, &ranges))?;
+            }
+            opcode::ENTERPRISE_RAM_LRU | opcode::ENTERPRISE_SLOT => {
+                cx.src.length()?;
+            }
+            t => {
+                let Some(rdb_type) = RdbType::from_byte(t, dialect) else {
+                    return Err(Error::new(
+                        at,
+                        ErrorKind::UnknownType { byte: t, dialect: dialect.name(), version: cx.header.version },
+                    ));
+                };
+                let prefix = std::mem::take(&mut self.prefix);
+                let mut key = std::mem::take(&mut self.key);
+                let r = read_key(cx, self.db, rdb_type, prefix, at, &mut key, v);
+                let r = r.map_err(|e| e.with_key(&key));
+                self.key = key;
+                r?;
+                return Ok(Step::Key);
+            }
+        }
+        Ok(Step::Record)
+    }
+
+    /// Bytes read past the end of the RDB (after the checksum), and the input. AOF files
+    /// with an RDB preamble continue with commands there.
+    pub fn into_remainder(self) -> (Vec<u8>, Option<R>) {
+        match self.state {
+            State::Body(cx) => (cx.src.buffered().to_vec(), Some(cx.src.into_inner())),
+            State::Fresh(Some(src)) => (src.buffered().to_vec(), Some(src.into_inner())),
+            State::Fresh(None) => (Vec::new(), None),
+        }
+    }
+
+    /// True when nothing follows the checksum.
+    pub fn at_eof(&mut self) -> Result<bool> {
+        match &mut self.state {
+            State::Body(cx) => cx.src.at_eof(),
+            State::Fresh(Some(s)) => s.at_eof(),
+            State::Fresh(None) => Ok(true),
+        }
+    }
+}
+
+/// Reads the key name and value of one key record.
+fn read_key<R: Read, V: Visitor>(
+    cx: &mut Ctx<R>,
+    db: u64,
+    rdb_type: RdbType,
+    prefix: Prefix,
+    at: u64,
+    key: &mut Vec<u8>,
+    v: &mut V,
+) -> Result<()> {
+    let start = prefix.start.unwrap_or(at);
+    cx.src.string_into(key, &mut cx.scratch, &cx.limits, "a key name")?;
+    let head = KeyHead {
+        db,
+        key,
+        rdb_type,
+        expire_at_ms: prefix.expire_at_ms,
+        lru_idle_s: prefix.lru_idle_s,
+        lfu_freq: prefix.lfu_freq,
+        offset: start,
+        meta: &prefix.meta,
+    };
+    let mut g = Gate::new(v, start);
+    read_value(cx, &head, &mut g)?;
+    debug_assert!(g.started());
+    let elements = g.elements;
+    let kind = rdb_type.kind();
+    let empty = elements == 0 && !matches!(kind, crate::Kind::String | crate::Kind::Stream | crate::Kind::Module);
+    g.end(&KeyEnd { elements, record_bytes: cx.src.offset() - start, empty })
+}
+
+/// Checks the checksum that follows the EOF opcode.
+fn finish<R: Read>(cx: &mut Ctx<R>) -> Result<Checksum> {
+    if !cx.header.has_checksum() {
+        return Ok(Checksum::Absent);
+    }
+    let computed = cx.src.crc();
+    let trailer_at = cx.src.offset();
+    let stored = u64::from_le_bytes(cx.src.array("the CRC64 checksum")?);
+    if stored == 0 {
+        return Ok(Checksum::Disabled);
+    }
+    if stored != computed {
+        return Err(Error::new(trailer_at, ErrorKind::ChecksumMismatch { stored, computed }));
+    }
+    Ok(Checksum::Ok(stored))
+}
