@@ -1,0 +1,67 @@
+//! `rdbkit convert`: RDB to NDJSON, JSON or RESP.
+
+use std::io::Write;
+
+use anyhow::Context;
+use rdb_parser::{EntryBuilder, RdbReader, Step};
+
+use crate::args::{ConvertArgs, ConvertTo};
+use crate::exit::Code;
+use crate::filter::{Filter, Filtered};
+use crate::input::Input;
+use crate::output::resp::RespWriter;
+use crate::output::{record, Output};
+use crate::CmdResult;
+
+pub fn run(a: &ConvertArgs, quiet: bool) -> CmdResult {
+    let filter = Filter::new(&a.filter.dbs, &a.filter.keys, &a.filter.types)?;
+    let input = Input::open(&a.input, quiet)?;
+    let mut out = Output::create(a.output.as_deref())?;
+    match a.to {
+        ConvertTo::Ndjson | ConvertTo::Json => write_records(input, &filter, &mut out, a.to == ConvertTo::Json)?,
+        ConvertTo::Resp => {
+            let mut v = Filtered::new(RespWriter::new(&mut out), &filter);
+            super::read_file(input, &mut v)?;
+            v.inner.into_inner()?;
+        }
+    }
+    out.commit()?;
+    Ok(Code::Ok)
+}
+
+/// Streams one record per key; as a JSON array when `array` is set.
+fn write_records(input: Input, filter: &Filter, out: &mut Output, array: bool) -> anyhow::Result<()> {
+    let Input { name, reader, progress } = input;
+    let mut r = RdbReader::new(reader);
+    let mut v = Filtered::new(EntryBuilder::new(), filter);
+    let mut line = Vec::with_capacity(4096);
+    let mut first = true;
+    if array {
+        out.write_all(b"[")?;
+    }
+    loop {
+        match r.next_record(&mut v).with_context(|| name.clone())? {
+            Step::End => break,
+            Step::Record => {}
+            Step::Key => {
+                let Some(entry) = v.inner.take() else { continue };
+                line.clear();
+                if array {
+                    line.extend_from_slice(if first { b"\n" } else { b",\n" });
+                }
+                record::write(&mut line, &entry);
+                if !array {
+                    line.push(b'\n');
+                }
+                out.write_all(&line)?;
+                first = false;
+            }
+        }
+    }
+    super::check_trailing(&mut r).with_context(|| name)?;
+    if array {
+        out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+    }
+    drop(progress);
+    Ok(())
+}

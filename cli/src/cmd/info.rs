@@ -1,0 +1,225 @@
+//! `rdbkit info`: what a dump holds, from one full pass.
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rdb_parser::{Checksum, Header, KeyEnd, KeyStart, ModuleAux, ModuleValue, Visit, VisitError, VisitResult, Visitor};
+use serde_json::{json, Value};
+
+use super::verify::checksum_text;
+use crate::args::{InfoArgs, ReportFormat};
+use crate::exit::Code;
+use crate::input::Input;
+use crate::CmdResult;
+
+#[derive(Default)]
+struct DbInfo {
+    keys: u64,
+    expires: u64,
+    expired: u64,
+    empty: u64,
+    resize_hint: Option<(u64, u64)>,
+    types: BTreeMap<&'static str, u64>,
+}
+
+#[derive(Default)]
+struct Collector {
+    header: Option<Header>,
+    aux: Vec<(String, String)>,
+    dbs: BTreeMap<u64, DbInfo>,
+    current_db: u64,
+    functions: Vec<(String, String)>,
+    modules: BTreeMap<String, u64>,
+    module_aux: Vec<String>,
+    encodings: BTreeMap<&'static str, u64>,
+    slot_infos: u64,
+    slot_imports: u64,
+    with_idle: u64,
+    with_freq: u64,
+    with_meta: u64,
+    checksum: Option<Checksum>,
+    now_ms: i64,
+    pending_expire: Option<i64>,
+}
+
+/// `#!lua name=mylib ...` → ("mylib", "lua").
+fn library_name(code: &[u8]) -> (String, String) {
+    let first = code.split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = String::from_utf8_lossy(first);
+    let mut words = line.trim_start_matches("#!").split_whitespace();
+    let engine = words.next().unwrap_or("?").to_string();
+    let name = words.find_map(|w| w.strip_prefix("name=")).unwrap_or("?").to_string();
+    (name, engine)
+}
+
+impl Visitor for Collector {
+    fn header(&mut self, h: &Header) -> VisitResult {
+        self.header = Some(*h);
+        Ok(())
+    }
+    fn aux(&mut self, key: &[u8], value: &[u8]) -> VisitResult {
+        self.aux.push((String::from_utf8_lossy(key).into_owned(), String::from_utf8_lossy(value).into_owned()));
+        Ok(())
+    }
+    fn select_db(&mut self, db: u64) -> VisitResult {
+        self.current_db = db;
+        self.dbs.entry(db).or_default();
+        Ok(())
+    }
+    fn resize_db(&mut self, keys: u64, expires: u64) -> VisitResult {
+        self.dbs.entry(self.current_db).or_default().resize_hint = Some((keys, expires));
+        Ok(())
+    }
+    fn slot_info(&mut self, _: u64, _: u64, _: u64) -> VisitResult {
+        self.slot_infos += 1;
+        Ok(())
+    }
+    fn slot_import(&mut self, _: &[u8], _: &[(u64, u64)]) -> VisitResult {
+        self.slot_imports += 1;
+        Ok(())
+    }
+    fn function(&mut self, code: &[u8]) -> VisitResult {
+        self.functions.push(library_name(code));
+        Ok(())
+    }
+    fn module_aux(&mut self, aux: &ModuleAux) -> VisitResult {
+        self.module_aux.push(aux.value.name.clone());
+        Ok(())
+    }
+    fn key_start(&mut self, k: &KeyStart<'_>) -> Result<Visit, VisitError> {
+        self.current_db = k.db;
+        let db = self.dbs.entry(k.db).or_default();
+        db.keys += 1;
+        *db.types.entry(k.rdb_type.kind().name()).or_default() += 1;
+        if let Some(t) = k.expire_at_ms {
+            db.expires += 1;
+            if t <= self.now_ms {
+                db.expired += 1;
+            }
+        }
+        self.pending_expire = k.expire_at_ms;
+        *self.encodings.entry(k.rdb_type.encoding_name()).or_default() += 1;
+        self.with_idle += u64::from(k.lru_idle_s.is_some());
+        self.with_freq += u64::from(k.lfu_freq.is_some());
+        self.with_meta += u64::from(!k.meta.is_empty());
+        Ok(Visit::Skip)
+    }
+    fn module_value(&mut self, v: &ModuleValue) -> VisitResult {
+        *self.modules.entry(v.name.clone()).or_default() += 1;
+        Ok(())
+    }
+    fn key_end(&mut self, end: &KeyEnd) -> VisitResult {
+        if end.empty {
+            self.dbs.entry(self.current_db).or_default().empty += 1;
+        }
+        Ok(())
+    }
+    fn end(&mut self, c: Checksum) -> VisitResult {
+        self.checksum = Some(c);
+        Ok(())
+    }
+}
+
+impl Collector {
+    fn to_json(&self, name: &str, size: Option<u64>) -> Value {
+        let h = self.header;
+        json!({
+            "file": name,
+            "bytes": size,
+            "magic": h.map(|h| h.label()),
+            "rdb_version": h.map(|h| h.version),
+            "dialect": h.map(|h| h.dialect.name()),
+            "checksum": checksum_text(self.checksum),
+            "aux": self.aux.iter().map(|(k, v)| json!({"key": k, "value": v})).collect::<Vec<_>>(),
+            "databases": self.dbs.iter().map(|(db, d)| json!({
+                "db": db, "keys": d.keys, "expires": d.expires, "already_expired": d.expired,
+                "empty_keys": d.empty,
+                "resizedb_hint": d.resize_hint.map(|(k, e)| json!({"keys": k, "expires": e})),
+                "types": d.types,
+            })).collect::<Vec<_>>(),
+            "keys": self.dbs.values().map(|d| d.keys).sum::<u64>(),
+            "encodings": self.encodings,
+            "functions": self.functions.iter().map(|(n, e)| json!({"library": n, "engine": e})).collect::<Vec<_>>(),
+            "module_types": self.modules,
+            "module_aux": self.module_aux,
+            "slot_info_records": self.slot_infos,
+            "slot_import_records": self.slot_imports,
+            "keys_with_lru_idle": self.with_idle,
+            "keys_with_lfu_freq": self.with_freq,
+            "keys_with_metadata": self.with_meta,
+        })
+    }
+}
+
+fn print_text(j: &Value) {
+    let s = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        other => other.to_string(),
+    };
+    println!("file:       {} ({} bytes)", s(&j["file"]), s(&j["bytes"]));
+    println!("format:     {} (RDB {}, {} dialect)", s(&j["magic"]), s(&j["rdb_version"]), s(&j["dialect"]));
+    println!("checksum:   {}", s(&j["checksum"]));
+    println!("keys:       {}", s(&j["keys"]));
+    if let Some(aux) = j["aux"].as_array().filter(|a| !a.is_empty()) {
+        println!("aux fields:");
+        for a in aux {
+            println!("  {} = {}", s(&a["key"]), s(&a["value"]));
+        }
+    }
+    println!("databases:");
+    for d in j["databases"].as_array().into_iter().flatten() {
+        let hint = match &d["resizedb_hint"] {
+            Value::Null => String::new(),
+            h => format!(", RESIZEDB hint {}/{}", s(&h["keys"]), s(&h["expires"])),
+        };
+        println!(
+            "  db {}: {} keys, {} with expiry ({} already expired), {} empty{hint}",
+            s(&d["db"]),
+            s(&d["keys"]),
+            s(&d["expires"]),
+            s(&d["already_expired"]),
+            s(&d["empty_keys"])
+        );
+        let types: Vec<String> =
+            d["types"].as_object().into_iter().flatten().map(|(k, v)| format!("{k} {}", s(v))).collect();
+        if !types.is_empty() {
+            println!("        {}", types.join(", "));
+        }
+    }
+    let enc: Vec<String> =
+        j["encodings"].as_object().into_iter().flatten().map(|(k, v)| format!("{k} {}", s(v))).collect();
+    println!("encodings:  {}", if enc.is_empty() { "-".into() } else { enc.join(", ") });
+    let funcs: Vec<String> = j["functions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| format!("{} ({})", s(&f["library"]), s(&f["engine"])))
+        .collect();
+    println!("functions:  {}", if funcs.is_empty() { "none".into() } else { funcs.join(", ") });
+    let mods: Vec<String> =
+        j["module_types"].as_object().into_iter().flatten().map(|(k, v)| format!("{k} ({} keys)", s(v))).collect();
+    println!("modules:    {}", if mods.is_empty() { "none".into() } else { mods.join(", ") });
+    for (label, key) in
+        [("slot info", "slot_info_records"), ("LRU idle", "keys_with_lru_idle"), ("LFU freq", "keys_with_lfu_freq")]
+    {
+        if j[key].as_u64().unwrap_or(0) > 0 {
+            println!("{:<11} {} keys/records", format!("{label}:"), s(&j[key]));
+        }
+    }
+}
+
+pub fn run(a: &InfoArgs, quiet: bool) -> CmdResult {
+    let size = std::fs::metadata(&a.file).ok().filter(|m| m.is_file()).map(|m| m.len());
+    let input = Input::open(&a.file, quiet)?;
+    let name = input.name.clone();
+    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    let mut c = Collector { now_ms, ..Default::default() };
+    super::read_file(input, &mut c)?;
+    let j = c.to_json(&name, size);
+    match a.format {
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&j)?),
+        ReportFormat::Text => print_text(&j),
+    }
+    Ok(Code::Ok)
+}

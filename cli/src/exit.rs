@@ -1,0 +1,86 @@
+//! The exit-code contract and the one place that maps errors to it.
+
+use std::fmt;
+
+/// Process exit codes (documented in docs/exit-codes.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Code {
+    /// Success.
+    Ok = 0,
+    /// The input is not valid (corrupt, truncated, unsupported).
+    BadData = 1,
+    /// The command line is wrong.
+    Usage = 2,
+    /// Reading, writing, the network or a server failed.
+    Io = 3,
+}
+
+/// An error that carries its own exit code (usage mistakes, mostly).
+#[derive(Debug)]
+pub struct Coded {
+    pub code: Code,
+    pub message: String,
+}
+
+impl fmt::Display for Coded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Coded {}
+
+/// A usage error (exit 2).
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    Coded { code: Code::Usage, message: message.into() }.into()
+}
+
+/// A bad-data error (exit 1).
+pub fn bad_data(message: impl Into<String>) -> anyhow::Error {
+    Coded { code: Code::BadData, message: message.into() }.into()
+}
+
+/// Maps an error to its exit code by walking its causes.
+pub fn classify(err: &anyhow::Error) -> Code {
+    for cause in err.chain() {
+        if let Some(c) = cause.downcast_ref::<Coded>() {
+            return c.code;
+        }
+        if let Some(e) = cause.downcast_ref::<rdb_parser::Error>() {
+            return if e.is_io() { Code::Io } else { Code::BadData };
+        }
+        if cause.downcast_ref::<std::io::Error>().is_some() {
+            return Code::Io;
+        }
+    }
+    Code::BadData
+}
+
+/// True when the error is a closed output pipe (`rdbkit ... | head`), which is not a failure.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        let io = c.downcast_ref::<std::io::Error>().or_else(|| {
+            c.downcast_ref::<rdb_parser::Error>()
+                .and_then(|e| e.visitor_error())
+                .and_then(|v| v.downcast_ref::<std::io::Error>())
+        });
+        io.is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    #[test]
+    fn codes_follow_the_cause() {
+        let data = rdb_parser::Error::corrupt(5, "bad");
+        assert_eq!(classify(&anyhow::Error::new(data).context("f.rdb")), Code::BadData);
+        let io: anyhow::Result<()> = Err(std::io::Error::other("disk")).context("f.rdb");
+        assert_eq!(classify(&io.expect_err("err")), Code::Io);
+        assert_eq!(classify(&usage("no")), Code::Usage);
+        let pipe = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert!(is_broken_pipe(&pipe));
+    }
+}

@@ -1,0 +1,35 @@
+//! `rdbkit`: command-line front end over `rdb-parser` and `aof-tools`.
+
+mod args;
+mod cmd;
+mod exit;
+mod filter;
+mod input;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+use crate::exit::Code;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Info(a) => cmd::info::run(a, cli.quiet),
+        Command::Verify(a) => cmd::verify::run(a, cli.quiet),
+        Command::Convert(a) => cmd::convert::run(a, cli.quiet),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(err) if exit::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(exit::classify(&err) as u8)
+        }
+    }
+}
+
+/// Exit code type returned by commands that can partly succeed (verify).
+pub type CmdResult = anyhow::Result<Code>;

@@ -1,0 +1,121 @@
+//! JSON encoding of Redis data: byte strings, scores and IDs.
+//!
+//! Byte strings that are valid UTF-8 become JSON strings; anything else becomes
+//! `{"base64":"..."}`. Scores print the way Python's `repr` does (shortest round-trip
+//! digits, `3.0` for integral values, exponents outside 1e-4..1e16), with `"inf"` and
+//! `"-inf"` as strings, so output matches the fixtures' `expected.ndjson` byte for byte.
+
+use base64::Engine;
+
+/// Appends `bytes` as a JSON string or a base64 object.
+pub fn bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => string(out, s),
+        Err(_) => {
+            out.extend_from_slice(b"{\"base64\":\"");
+            out.extend_from_slice(base64::engine::general_purpose::STANDARD.encode(bytes).as_bytes());
+            out.extend_from_slice(b"\"}");
+        }
+    }
+}
+
+/// Appends a JSON string literal.
+pub fn string(out: &mut Vec<u8>, s: &str) {
+    // Serializing a &str into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Appends an integer.
+pub fn int(out: &mut Vec<u8>, v: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+/// Appends an optional integer (`null` when absent).
+pub fn opt_int(out: &mut Vec<u8>, v: Option<i64>) {
+    match v {
+        Some(v) => int(out, v),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// Appends a score as a JSON number, or `"inf"` / `"-inf"` (`"nan"` for module floats).
+pub fn score(out: &mut Vec<u8>, v: f64) {
+    if v == f64::INFINITY {
+        out.extend_from_slice(b"\"inf\"");
+    } else if v == f64::NEG_INFINITY {
+        out.extend_from_slice(b"\"-inf\"");
+    } else if v.is_nan() {
+        out.extend_from_slice(b"\"nan\"");
+    } else {
+        out.extend_from_slice(python_repr(v).as_bytes());
+    }
+}
+
+/// Formats a finite double like Python's `repr(float)`.
+pub fn python_repr(v: f64) -> String {
+    if v == 0.0 {
+        return if v.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+    }
+    // `{:e}` gives the shortest round-trip digits: "-1.2345e-7".
+    let sci = format!("{v:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (sign, mantissa) = mantissa.strip_prefix('-').map_or(("", mantissa), |m| ("-", m));
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    if (-4..16).contains(&exp) {
+        let (int_part, frac_part) = if exp >= 0 {
+            let split = exp as usize + 1;
+            if digits.len() > split {
+                (digits[..split].to_string(), digits[split..].to_string())
+            } else {
+                (format!("{digits}{}", "0".repeat(split - digits.len())), "0".to_string())
+            }
+        } else {
+            ("0".to_string(), format!("{}{digits}", "0".repeat((-exp - 1) as usize)))
+        };
+        format!("{sign}{int_part}.{frac_part}")
+    } else {
+        let m = if digits.len() > 1 { format!("{}.{}", &digits[..1], &digits[1..]) } else { digits };
+        let esign = if exp < 0 { '-' } else { '+' };
+        format!("{sign}{m}e{esign}{:02}", exp.abs())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repr_matches_python() {
+        let cases = [
+            (3.0, "3.0"),
+            (-2.25, "-2.25"),
+            (0.1, "0.1"),
+            (1.0 / 3.0, "0.3333333333333333"),
+            (5e-324, "5e-324"),
+            (1e-300, "1e-300"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (1e16, "1e+16"),
+            (9007199254740992.0, "9007199254740992.0"),
+            (123456789012.0, "123456789012.0"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (-f64::MAX, "-1.7976931348623157e+308"),
+            (1.5e16, "1.5e+16"),
+            (-0.0, "-0.0"),
+            (std::f64::consts::E, "2.718281828459045"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(python_repr(v), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn bytes_are_strings_or_base64() {
+        let mut out = Vec::new();
+        bytes(&mut out, b"a\"\x00");
+        out.push(b' ');
+        bytes(&mut out, b"\x80\x81");
+        assert_eq!(String::from_utf8_lossy(&out), r#""a\"\u0000" {"base64":"gIE="}"#);
+    }
+}

@@ -1,0 +1,172 @@
+//! One key as one NDJSON record, in the schema of `docs/ndjson.md`.
+
+use rdb_parser::{Entry, HashField, ModuleOp, Stream, Value};
+
+use super::json;
+
+/// Appends the record for `e` (without a newline).
+///
+/// Sets are sorted by member bytes, hashes by field bytes, sorted sets by score then
+/// member, consumer groups and consumers by name: the order carries no meaning in the
+/// data, and a canonical order makes outputs comparable with `diff`.
+pub fn write(out: &mut Vec<u8>, e: &Entry) {
+    out.extend_from_slice(b"{\"db\":");
+    json::int(out, e.db);
+    out.extend_from_slice(b",\"key\":");
+    json::bytes(out, &e.key);
+    out.extend_from_slice(b",\"type\":");
+    json::string(out, e.value.kind().name());
+    out.extend_from_slice(b",\"expire_at_ms\":");
+    json::opt_int(out, e.expire_at_ms);
+    out.extend_from_slice(b",\"value\":");
+    match &e.value {
+        Value::String(s) => json::bytes(out, s),
+        Value::List(items) => array(out, items.iter(), |out, i| json::bytes(out, i)),
+        Value::Set(members) => {
+            let mut sorted: Vec<&Vec<u8>> = members.iter().collect();
+            sorted.sort_unstable();
+            array(out, sorted.into_iter(), |out, m| json::bytes(out, m));
+        }
+        Value::ZSet(members) => {
+            let mut sorted: Vec<&(Vec<u8>, f64)> = members.iter().collect();
+            // Scores are never NaN; -0.0 and 0.0 compare equal, as in ZRANGE.
+            sorted
+                .sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.0.cmp(&b.0)));
+            array(out, sorted.into_iter(), |out, (m, s)| {
+                out.push(b'[');
+                json::bytes(out, m);
+                out.push(b',');
+                json::score(out, *s);
+                out.push(b']');
+            });
+        }
+        Value::Hash(fields) => {
+            let mut sorted: Vec<&HashField> = fields.iter().collect();
+            sorted.sort_unstable_by(|a, b| a.field.cmp(&b.field));
+            let as_object = sorted.iter().all(|f| std::str::from_utf8(&f.field).is_ok());
+            map(out, as_object, sorted.iter().map(|f| (&f.field[..], Some(&f.value[..]), None)));
+            if sorted.iter().any(|f| f.expire_at_ms.is_some()) {
+                out.extend_from_slice(b",\"field_expire_at_ms\":");
+                let ttl = sorted.iter().filter_map(|f| f.expire_at_ms.map(|t| (&f.field[..], None, Some(t))));
+                map(out, as_object, ttl);
+            }
+        }
+        Value::Stream(s) => stream(out, s),
+        Value::Module(m) => {
+            out.extend_from_slice(b"{\"module\":");
+            json::string(out, &m.name);
+            out.extend_from_slice(b",\"encver\":");
+            json::int(out, m.encver);
+            out.extend_from_slice(b",\"ops\":");
+            array(out, m.ops.iter(), |out, op| {
+                out.push(b'[');
+                match op {
+                    ModuleOp::SInt(v) => tagged(out, "sint", |o| json::int(o, *v)),
+                    ModuleOp::UInt(v) => tagged(out, "uint", |o| json::int(o, *v)),
+                    ModuleOp::Float(v) => tagged(out, "float", |o| json::score(o, f64::from(*v))),
+                    ModuleOp::Double(v) => tagged(out, "double", |o| json::score(o, *v)),
+                    ModuleOp::String(b) => tagged(out, "string", |o| json::bytes(o, b)),
+                }
+                out.push(b']');
+            });
+            out.push(b'}');
+        }
+    }
+    out.push(b'}');
+}
+
+fn tagged(out: &mut Vec<u8>, tag: &str, value: impl FnOnce(&mut Vec<u8>)) {
+    json::string(out, tag);
+    out.push(b',');
+    value(out);
+}
+
+fn array<T>(out: &mut Vec<u8>, items: impl Iterator<Item = T>, mut f: impl FnMut(&mut Vec<u8>, T)) {
+    out.push(b'[');
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        f(out, item);
+    }
+    out.push(b']');
+}
+
+/// A hash-shaped value: `{field: v}` when every name is UTF-8, else `[[field, v], ...]`,
+/// where `v` is a value or an expiry.
+fn map<'a>(out: &mut Vec<u8>, as_object: bool, items: impl Iterator<Item = (&'a [u8], Option<&'a [u8]>, Option<i64>)>) {
+    out.push(if as_object { b'{' } else { b'[' });
+    for (i, (name, value, ttl)) in items.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        if !as_object {
+            out.push(b'[');
+        }
+        json::bytes(out, name);
+        out.push(if as_object { b':' } else { b',' });
+        match value {
+            Some(v) => json::bytes(out, v),
+            None => json::opt_int(out, ttl),
+        }
+        if !as_object {
+            out.push(b']');
+        }
+    }
+    out.push(if as_object { b'}' } else { b']' });
+}
+
+fn stream(out: &mut Vec<u8>, s: &Stream) {
+    out.extend_from_slice(b"{\"entries\":");
+    array(out, s.entries.iter(), |out, e| {
+        out.extend_from_slice(b"{\"id\":");
+        json::string(out, &e.id.to_string());
+        out.extend_from_slice(b",\"fields\":");
+        array(out, e.fields.iter(), |out, (f, v)| {
+            out.push(b'[');
+            json::bytes(out, f);
+            out.push(b',');
+            json::bytes(out, v);
+            out.push(b']');
+        });
+        out.push(b'}');
+    });
+    out.extend_from_slice(b",\"length\":");
+    json::int(out, s.meta.length);
+    out.extend_from_slice(b",\"last_id\":");
+    json::string(out, &s.meta.last_id.to_string());
+    out.extend_from_slice(b",\"groups\":");
+    let mut groups: Vec<_> = s.groups.iter().collect();
+    groups.sort_by(|a, b| a.name.cmp(&b.name));
+    array(out, groups.into_iter(), |out, g| {
+        out.extend_from_slice(b"{\"name\":");
+        json::bytes(out, &g.name);
+        out.extend_from_slice(b",\"last_id\":");
+        json::string(out, &g.last_id.to_string());
+        out.extend_from_slice(b",\"entries_read\":");
+        json::opt_int(out, g.entries_read);
+        out.extend_from_slice(b",\"pending\":");
+        array(out, g.pending.iter(), |out, p| {
+            out.extend_from_slice(b"{\"id\":");
+            json::string(out, &p.id.to_string());
+            out.extend_from_slice(b",\"consumer\":");
+            match &p.consumer {
+                Some(c) => json::bytes(out, c),
+                None => out.extend_from_slice(b"null"),
+            }
+            out.extend_from_slice(b",\"delivery_count\":");
+            json::int(out, p.delivery_count);
+            out.push(b'}');
+        });
+        out.extend_from_slice(b",\"consumers\":");
+        let mut consumers: Vec<_> = g.consumers.iter().collect();
+        consumers.sort_by(|a, b| a.name.cmp(&b.name));
+        array(out, consumers.into_iter(), |out, c| {
+            out.extend_from_slice(b"{\"name\":");
+            json::bytes(out, &c.name);
+            out.push(b'}');
+        });
+        out.push(b'}');
+    });
+    out.push(b'}');
+}
