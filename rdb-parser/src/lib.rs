@@ -35,6 +35,8 @@ mod decode;
 mod entries;
 mod error;
 mod escape;
+#[doc(hidden)]
+pub mod fuzzing;
 mod header;
 mod model;
 mod module;
