@@ -91,10 +91,13 @@ fn valkey_hash2_and_dialect_collisions() {
     assert!(entries(&file).is_err());
 }
 
+/// A slot-import job: its name and slot ranges.
+type Import = (Vec<u8>, Vec<(u64, u64)>);
+
 #[derive(Default)]
 struct Seen {
     slot_info: Vec<(u64, u64, u64)>,
-    imports: Vec<(Vec<u8>, Vec<(u64, u64)>)>,
+    imports: Vec<Import>,
     functions: Vec<Vec<u8>>,
     module_aux: Vec<String>,
     checksum: Option<Checksum>,
