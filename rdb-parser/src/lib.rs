@@ -54,8 +54,8 @@ pub use error::{Error, ErrorKind, Result, VisitError};
 pub use escape::escape_bytes;
 pub use header::{Dialect, Header, MAX_REDIS_VERSION, VALKEY_VERSIONS};
 pub use model::{
-    Consumer, Entry, HashField, IdmpProducer, KeyMeta, ModuleAux, ModuleOp, ModuleValue, PendingEntry, Stream,
-    StreamEntry, StreamGroup, StreamId, StreamIdmp, StreamMeta, Value,
+    Consumer, Entry, HashField, IdmpProducer, KeyMeta, ModuleAux, ModuleOp, ModuleValue, PendingEntry, PreGaFunction,
+    Stream, StreamEntry, StreamGroup, StreamId, StreamIdmp, StreamMeta, Value,
 };
 pub use module::{module_type_id, module_type_name};
 pub use prim::{Limits, DEFAULT_MAX_BLOB_BYTES};

@@ -199,6 +199,34 @@ pub struct KeyMeta {
     pub ops: Vec<ModuleOp>,
 }
 
+/// A function as Redis 7.0 release candidates saved it (opcode 246), before libraries
+/// carried their own `#!engine name=...` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreGaFunction {
+    /// Function (library) name.
+    pub name: Vec<u8>,
+    /// Engine name, e.g. `LUA`.
+    pub engine: Vec<u8>,
+    /// Optional description (released servers have no place for it).
+    pub description: Option<Vec<u8>>,
+    /// The code, without a header line.
+    pub code: Vec<u8>,
+}
+
+impl PreGaFunction {
+    /// The library source a released server loads: a `#!<engine> name=<name>` line,
+    /// then the code.
+    pub fn to_library(&self) -> Vec<u8> {
+        let mut out = b"#!".to_vec();
+        out.extend(self.engine.iter().map(u8::to_ascii_lowercase));
+        out.extend_from_slice(b" name=");
+        out.extend_from_slice(&self.name);
+        out.push(b'\n');
+        out.extend_from_slice(&self.code);
+        out
+    }
+}
+
 /// A decoded value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {

@@ -5,7 +5,7 @@ use std::io::Read;
 
 use crate::context::{Buf, Ctx, Gate, KeyHead};
 use crate::error::{Error, Result};
-use crate::model::{KeyMeta, ModuleAux, ModuleOp, ModuleValue};
+use crate::model::{KeyMeta, ModuleAux, ModuleOp, ModuleValue, PreGaFunction};
 use crate::visitor::Visitor;
 
 /// Characters of module type names, 6 bits each.
@@ -82,6 +82,26 @@ impl<R: Read> Ctx<R> {
         let (name, encver) = module_type_name(module_id);
         let ops = self.module_ops()?;
         Ok(ModuleAux { value: ModuleValue { module_id, name, encver, ops }, when })
+    }
+
+    /// The body of a FUNCTION_PRE_GA opcode (Redis 7.0 release candidates): name,
+    /// engine, optional description, code.
+    pub(crate) fn function_pre_ga(&mut self) -> Result<PreGaFunction> {
+        self.string(Buf::A, "a function name")?;
+        let name = self.a.clone();
+        self.string(Buf::A, "a function engine")?;
+        let engine = self.a.clone();
+        let at = self.src.offset();
+        let description = match self.src.length()? {
+            0 => None,
+            1 => {
+                self.string(Buf::A, "a function description")?;
+                Some(self.a.clone())
+            }
+            n => return Err(Error::corrupt(at, format!("function description flag is {n}, expected 0 or 1"))),
+        };
+        self.string(Buf::A, "a function body")?;
+        Ok(PreGaFunction { name, engine, description, code: self.a.clone() })
     }
 
     /// The body of a Redis KEY_META opcode.

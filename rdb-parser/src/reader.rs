@@ -198,13 +198,8 @@ impl<R: Read> RdbReader<R> {
                 visit(v.function(&cx.a))?;
             }
             opcode::FUNCTION_PRE_GA => {
-                return Err(Error::new(
-                    at,
-                    ErrorKind::Unsupported(
-                        "function library in the Redis 7.0 release-candidate format (opcode 246), which no released server loads"
-                            .into(),
-                    ),
-                ));
+                let f = cx.function_pre_ga()?;
+                visit(v.function_pre_ga(&f))?;
             }
             opcode::SLOT_INFO => {
                 let slot = cx.src.length()?;

@@ -6,7 +6,7 @@
 
 use crate::error::VisitError;
 use crate::header::Header;
-use crate::model::{KeyMeta, ModuleAux, ModuleValue, StreamGroup, StreamId, StreamMeta};
+use crate::model::{KeyMeta, ModuleAux, ModuleValue, PreGaFunction, StreamGroup, StreamId, StreamMeta};
 use crate::types::RdbType;
 
 /// Result type of visitor methods.
@@ -152,6 +152,11 @@ pub trait Visitor {
     /// A function library (its full source).
     fn function(&mut self, code: &[u8]) -> VisitResult {
         Ok(())
+    }
+    /// A function in the Redis 7.0 release-candidate format. By default it is passed on
+    /// to [`Visitor::function`] as the library a released server would load.
+    fn function_pre_ga(&mut self, f: &PreGaFunction) -> VisitResult {
+        self.function(&f.to_library())
     }
     /// Module auxiliary data.
     fn module_aux(&mut self, aux: &ModuleAux) -> VisitResult {

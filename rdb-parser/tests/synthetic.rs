@@ -345,8 +345,24 @@ fn empty_collections_are_reported_and_skipped() {
 }
 
 #[test]
-fn prerelease_function_opcode_is_refused_clearly() {
-    let file = Rdb::new("REDIS0010").byte(246).str(b"x").finish();
-    let err = RdbReader::new(&file[..]).read_all(&mut Seen::default()).expect_err("246");
-    assert!(err.to_string().contains("release-candidate"), "{err}");
+fn prerelease_functions_become_libraries() {
+    let file = Rdb::new("REDIS0010")
+        .byte(246)
+        .str(b"lib1")
+        .str(b"LUA")
+        .len(1)
+        .str(b"a description")
+        .str(b"redis.register_function('f', function() return 1 end)")
+        .byte(246)
+        .str(b"lib2")
+        .str(b"LUA")
+        .len(0)
+        .str(b"return 2")
+        .finish();
+    let mut seen = Seen::default();
+    RdbReader::new(&file[..]).read_all(&mut seen).expect("valid");
+    assert_eq!(seen.functions[0], b"#!lua name=lib1\nredis.register_function('f', function() return 1 end)");
+    assert_eq!(seen.functions[1], b"#!lua name=lib2\nreturn 2");
+    let bad = Rdb::new("REDIS0010").byte(246).str(b"l").str(b"LUA").len(7).finish();
+    assert!(RdbReader::new(&bad[..]).read_all(&mut Seen::default()).is_err());
 }

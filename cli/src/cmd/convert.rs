@@ -58,7 +58,7 @@ fn write_records(input: Input, filter: &Filter, out: &mut Output, array: bool) -
             }
         }
     }
-    super::check_trailing(&mut r).with_context(|| name)?;
+    super::trailing_bytes(r).with_context(|| name)?;
     if array {
         out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
     }

@@ -161,6 +161,9 @@ fn print_text(j: &Value) {
     println!("format:     {} (RDB {}, {} dialect)", s(&j["magic"]), s(&j["rdb_version"]), s(&j["dialect"]));
     println!("checksum:   {}", s(&j["checksum"]));
     println!("keys:       {}", s(&j["keys"]));
+    if j["trailing_bytes"].as_u64().unwrap_or(0) > 0 {
+        println!("trailing:   {} bytes after the checksum (servers ignore them)", s(&j["trailing_bytes"]));
+    }
     if let Some(aux) = j["aux"].as_array().filter(|a| !a.is_empty()) {
         println!("aux fields:");
         for a in aux {
@@ -215,8 +218,9 @@ pub fn run(a: &InfoArgs, quiet: bool) -> CmdResult {
     let name = input.name.clone();
     let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
     let mut c = Collector { now_ms, ..Default::default() };
-    super::read_file(input, &mut c)?;
-    let j = c.to_json(&name, size);
+    let trailing = super::read_file(input, &mut c)?;
+    let mut j = c.to_json(&name, size);
+    j["trailing_bytes"] = trailing.into();
     match a.format {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&j)?),
         ReportFormat::Text => print_text(&j),

@@ -9,23 +9,25 @@ use rdb_parser::{RdbReader, Visitor};
 
 use crate::input::Input;
 
-/// Reads a whole file into `v`; errors name the file.
-pub fn read_file<V: Visitor>(input: Input, v: &mut V) -> anyhow::Result<()> {
+/// Reads a whole file into `v`; errors name the file. Returns how many bytes follow
+/// the end of the RDB.
+pub fn read_file<V: Visitor>(input: Input, v: &mut V) -> anyhow::Result<u64> {
     let Input { name, reader, progress } = input;
     let mut r = RdbReader::new(reader);
     r.read_all(v).with_context(|| name.clone())?;
-    check_trailing(&mut r).with_context(|| name)?;
+    let trailing = trailing_bytes(r).with_context(|| name)?;
     drop(progress);
-    Ok(())
+    Ok(trailing)
 }
 
-/// A dump ends with its checksum; anything after it is reported.
-fn check_trailing<R: std::io::Read>(r: &mut RdbReader<R>) -> anyhow::Result<()> {
-    if !r.at_eof()? {
-        return Err(crate::exit::bad_data(format!(
-            "offset {}: data after the end of the RDB (after the checksum)",
-            r.offset()
-        )));
+/// Counts the bytes after the checksum. Servers stop reading at the checksum and ignore
+/// them (files captured from a replication stream end with a 40-byte marker, say), so
+/// they do not make a file invalid; `verify` and `info` report them.
+pub fn trailing_bytes<R: std::io::Read>(r: RdbReader<R>) -> std::io::Result<u64> {
+    let (buffered, rest) = r.into_remainder();
+    let mut n = buffered.len() as u64;
+    if let Some(mut rest) = rest {
+        n += std::io::copy(&mut rest, &mut std::io::sink())?;
     }
-    Ok(())
+    Ok(n)
 }

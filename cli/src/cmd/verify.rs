@@ -48,17 +48,21 @@ pub fn run(a: &VerifyArgs, quiet: bool) -> CmdResult {
         let started = Instant::now();
         let mut tally = Tally::default();
         let outcome = Input::open(path, quiet).and_then(|input| super::read_file(input, &mut tally));
+        let trailing = *outcome.as_ref().unwrap_or(&0);
         let name = if path.as_os_str() == "-" { "<stdin>".to_string() } else { path.display().to_string() };
         let seconds = started.elapsed().as_secs_f64();
         match outcome {
-            Ok(()) => {
+            Ok(_) => {
                 let version = tally.header.map(|h| h.label()).unwrap_or_default();
                 if a.format == ReportFormat::Text {
                     println!("{name}: ok ({version}, {} keys, checksum {})", tally.keys, checksum_text(tally.checksum));
+                    if trailing > 0 {
+                        eprintln!("warning: {name}: {trailing} bytes after the checksum (servers ignore them)");
+                    }
                 }
                 results.push(serde_json::json!({
                     "file": name, "valid": true, "version": version, "keys": tally.keys,
-                    "checksum": checksum_text(tally.checksum), "seconds": seconds,
+                    "checksum": checksum_text(tally.checksum), "trailing_bytes": trailing, "seconds": seconds,
                 }));
             }
             Err(err) => {
