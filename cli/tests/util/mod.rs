@@ -1,0 +1,71 @@
+//! Helpers shared by the integration tests: run the built `rdbkit`, find fixtures.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// Path of the binary under test.
+pub fn rdbkit_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_rdbkit")
+}
+
+/// Runs `rdbkit` with `args` and returns its output.
+pub fn rdbkit(args: &[&str]) -> Output {
+    Command::new(rdbkit_bin()).args(args).stdin(Stdio::null()).output().expect("run rdbkit")
+}
+
+/// The exit code, stdout and stderr of a run, for assertion messages.
+pub fn describe(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).chars().take(2000).collect::<String>(),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Converts a dump to NDJSON records with `rdbkit convert` (which must succeed).
+pub fn convert_ndjson(dump: &Path) -> Vec<serde_json::Value> {
+    let out = rdbkit(&["convert", "--to", "ndjson", path_str(dump)]);
+    assert_eq!(out.status.code(), Some(0), "convert {}: {}", dump.display(), describe(&out));
+    String::from_utf8(out.stdout)
+        .expect("NDJSON is UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+        .collect()
+}
+
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
+/// The shared reference fixtures (`$RDBKIT_SHARED_FIXTURES`, default `../shared/fixtures`
+/// beside the repository), when present.
+pub fn shared_fixtures() -> Option<PathBuf> {
+    let dir = std::env::var_os("RDBKIT_SHARED_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/fixtures"));
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipping: no shared fixtures at {}", dir.display());
+        None
+    }
+}
+
+/// Server fixture directories (those holding `dump.rdb` and `expected.ndjson`) under `root`.
+pub fn server_dirs(root: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .expect("read fixtures dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("dump.rdb").is_file() && p.join("expected.ndjson").is_file())
+        .collect();
+    dirs.sort();
+    dirs
+}
