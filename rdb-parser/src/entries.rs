@@ -185,3 +185,51 @@ impl<R: Read> Iterator for Entries<R> {
         None
     }
 }
+
+/// Shows an owned entry to a visitor as a reader would (`key_start`, the elements,
+/// `key_end`): the way to write owned values with [`crate::RdbWriter`].
+pub fn replay_entry<V: Visitor>(e: &Entry, v: &mut V) -> std::result::Result<(), VisitError> {
+    let start = KeyStart {
+        db: e.db,
+        key: &e.key,
+        rdb_type: e.rdb_type,
+        expire_at_ms: e.expire_at_ms,
+        lru_idle_s: e.lru_idle_s,
+        lfu_freq: e.lfu_freq,
+        len: None,
+        offset: 0,
+        meta: &e.meta,
+    };
+    if v.key_start(&start)? == Visit::Skip {
+        return v.key_end(&KeyEnd { elements: 0, record_bytes: 0, empty: false });
+    }
+    match &e.value {
+        Value::String(s) => v.string_chunk(s)?,
+        Value::List(items) => items.iter().try_for_each(|i| v.list_item(i))?,
+        Value::Set(members) => members.iter().try_for_each(|m| v.set_member(m))?,
+        Value::ZSet(members) => members.iter().try_for_each(|(m, s)| v.zset_member(m, *s))?,
+        Value::Hash(fields) => fields.iter().try_for_each(|f| v.hash_field(&f.field, &f.value, f.expire_at_ms))?,
+        Value::Stream(s) => {
+            let mut arena = Vec::new();
+            let mut spans = Vec::new();
+            for entry in &s.entries {
+                arena.clear();
+                spans.clear();
+                for (f, val) in &entry.fields {
+                    for b in [f, val] {
+                        let start = arena.len() as u32;
+                        arena.extend_from_slice(b);
+                        spans.push((start, arena.len() as u32));
+                    }
+                }
+                v.stream_entry(&StreamEntryRef { id: entry.id, arena: &arena, spans: &spans })?;
+            }
+            s.groups.iter().try_for_each(|g| v.stream_group(g))?;
+            v.stream_meta(&s.meta)?;
+        }
+        Value::Module(m) => v.module_value(m)?,
+    }
+    let elements = e.value.len() as u64;
+    let empty = elements == 0 && !matches!(e.value.kind(), Kind::String | Kind::Stream | Kind::Module);
+    v.key_end(&KeyEnd { elements, record_bytes: 0, empty })
+}

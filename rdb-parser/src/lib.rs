@@ -47,9 +47,10 @@ mod stream;
 mod types;
 mod values;
 mod visitor;
+pub mod writer;
 
 pub use checks::MAX_DUPLICATE_CHECK;
-pub use entries::{Entries, EntryBuilder};
+pub use entries::{replay_entry, Entries, EntryBuilder};
 pub use error::{Error, ErrorKind, Result, VisitError};
 pub use escape::escape_bytes;
 pub use header::{Dialect, Header, MAX_REDIS_VERSION, VALKEY_VERSIONS};
@@ -65,3 +66,4 @@ pub use types::{Kind, RdbType};
 pub use visitor::{
     Checksum, Container, ContainerKind, KeyEnd, KeyStart, NullVisitor, StreamEntryRef, Visit, VisitResult, Visitor,
 };
+pub use writer::{Loss, RdbWriter, Target, WriteSummary, WriterOptions};

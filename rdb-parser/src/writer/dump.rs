@@ -1,0 +1,128 @@
+//! DUMP payloads (what `DUMP` returns and `RESTORE` takes): the value in RDB form, the
+//! 2-byte RDB version and a CRC64, for the target server's version.
+
+use super::collect::{collect_key_elements, KeyBuf};
+use super::encode::put_len;
+use super::target::Target;
+use super::values::{encode_value, put_module_ops, Encoded};
+use crate::crc64::crc64;
+use crate::header::{Dialect, Header};
+use crate::types::{opcode, Kind};
+use crate::visitor::{KeyEnd, VisitResult, Visitor};
+
+/// One key turned into a payload.
+pub struct DumpedKey<'a> {
+    /// Database.
+    pub db: u64,
+    /// Key name.
+    pub key: &'a [u8],
+    /// Data type.
+    pub kind: Kind,
+    /// Absolute expiry, Unix milliseconds.
+    pub expire_at_ms: Option<i64>,
+    /// LRU idle seconds (for `RESTORE ... IDLETIME`).
+    pub lru_idle_s: Option<u64>,
+    /// LFU counter (for `RESTORE ... FREQ`).
+    pub lfu_freq: Option<u8>,
+    /// The payload; empty when the key was dropped.
+    pub payload: &'a [u8],
+    /// What the target could not represent (the key is dropped when `payload` is empty).
+    pub losses: &'a [String],
+}
+
+/// A visitor that turns each key into a DUMP payload for a target and hands it to a
+/// callback. Empty collections (which servers skip) are not passed on.
+pub struct DumpEncoder<F> {
+    target: Target,
+    key: KeyBuf,
+    source_valkey: bool,
+    payload: Vec<u8>,
+    losses: Vec<String>,
+    on_key: F,
+}
+
+impl<F: FnMut(&DumpedKey<'_>) -> VisitResult> DumpEncoder<F> {
+    /// Payloads for `target`, passed to `on_key`.
+    pub fn new(target: Target, on_key: F) -> Self {
+        let source_valkey = target.is_valkey();
+        DumpEncoder { target, key: KeyBuf::default(), source_valkey, payload: Vec::new(), losses: Vec::new(), on_key }
+    }
+
+    /// The callback, back.
+    pub fn into_inner(self) -> F {
+        self.on_key
+    }
+}
+
+impl<F: FnMut(&DumpedKey<'_>) -> VisitResult> Visitor for DumpEncoder<F> {
+    fn header(&mut self, h: &Header) -> VisitResult {
+        self.source_valkey = h.dialect == Dialect::Valkey;
+        Ok(())
+    }
+
+    fn aux(&mut self, key: &[u8], _: &[u8]) -> VisitResult {
+        if key == b"valkey-ver" {
+            self.source_valkey = true;
+        }
+        Ok(())
+    }
+
+    collect_key_elements!();
+
+    fn key_end(&mut self, end: &KeyEnd) -> VisitResult {
+        if end.empty {
+            return Ok(());
+        }
+        self.payload.clear();
+        self.losses.clear();
+        if !self.key.meta.is_empty() && self.target.has_key_meta() {
+            self.payload.push(opcode::KEY_META_OR_SLOT_IMPORT);
+            put_len(&mut self.payload, self.key.meta.len() as u64);
+            for m in &self.key.meta {
+                self.payload.extend_from_slice(&m.class_spec.to_le_bytes());
+                put_module_ops(&mut self.payload, &m.ops);
+            }
+        } else if !self.key.meta.is_empty() {
+            self.losses.push("key metadata (RDB 13)".into());
+        }
+        let type_at = self.payload.len();
+        self.payload.push(0);
+        match encode_value(&self.key, &self.target, self.source_valkey, &mut self.payload, &mut self.losses) {
+            Encoded::Value(ty) => {
+                self.payload[type_at] = ty.byte();
+                let version = u16::try_from(self.target.version()).unwrap_or(u16::MAX);
+                self.payload.extend_from_slice(&version.to_le_bytes());
+                let crc = crc64(&self.payload);
+                self.payload.extend_from_slice(&crc.to_le_bytes());
+            }
+            Encoded::Dropped => self.payload.clear(),
+        }
+        let k = &self.key;
+        let dumped = DumpedKey {
+            db: k.db,
+            key: &k.key,
+            kind: k.kind(),
+            expire_at_ms: k.expire_at_ms,
+            lru_idle_s: k.lru_idle_s,
+            lfu_freq: k.lfu_freq,
+            payload: &self.payload,
+            losses: &self.losses,
+        };
+        (self.on_key)(&dumped)
+    }
+}
+
+/// Checks a DUMP payload's footer: returns its RDB version and the body (type byte and
+/// value) when the CRC matches.
+pub fn split_payload(payload: &[u8]) -> Option<(u16, &[u8])> {
+    if payload.len() < 10 {
+        return None;
+    }
+    let (rest, crc) = payload.split_at(payload.len() - 8);
+    let crc = u64::from_le_bytes(crc.try_into().ok()?);
+    if crc64(rest) != crc {
+        return None;
+    }
+    let (body, version) = rest.split_at(rest.len() - 2);
+    Some((u16::from_le_bytes([version[0], version[1]]), body))
+}
