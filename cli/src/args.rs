@@ -32,14 +32,17 @@ pub enum Command {
     /// invalid, 3 when one cannot be read.
     #[command(after_help = "Examples:\n  rdbkit verify dump.rdb\n  rdbkit verify --format json /backups/*.rdb")]
     Verify(VerifyArgs),
-    /// Convert a dump to JSON, NDJSON or a RESP command stream.
+    /// Convert a dump to JSON, NDJSON, a RESP command stream, or an RDB for another server.
     ///
     /// NDJSON has one record per key (docs/ndjson.md); JSON is the same records as one
-    /// array; RESP recreates the dataset when piped into `redis-cli --pipe`. Keys the
-    /// servers would skip when loading (empty collections) are left out.
+    /// array; RESP recreates the dataset when piped into `redis-cli --pipe`; RDB writes a
+    /// dump that the target server loads (docs/upgrade-downgrade.md). Keys the servers
+    /// would skip when loading (empty collections) are left out.
     #[command(after_help = "Examples:\n  rdbkit convert dump.rdb --to ndjson -o dump.ndjson\n  \
 rdbkit convert dump.rdb --to json --db 0 --key 'user:*' --type hash\n  \
-cat dump.rdb | rdbkit convert - --to resp | redis-cli -p 6380 --pipe")]
+cat dump.rdb | rdbkit convert - --to resp | redis-cli -p 6380 --pipe\n  \
+rdbkit convert dump.rdb --to rdb --target redis-6.2 -o dump-6.2.rdb\n  \
+rdbkit convert dump.rdb --to rdb --rdb-version 11 --lossy --rename-db 0:3 -o out.rdb")]
     Convert(ConvertArgs),
 }
 
@@ -80,6 +83,8 @@ pub enum ConvertTo {
     Ndjson,
     /// Redis commands in RESP (for `redis-cli --pipe`).
     Resp,
+    /// An RDB file for the target server (`--target` / `--rdb-version`).
+    Rdb,
 }
 
 /// Key filters shared by the commands that read keys.
@@ -108,4 +113,31 @@ pub struct ConvertArgs {
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub filter: FilterArgs,
+    #[command(flatten)]
+    pub rdb: RdbOutArgs,
+}
+
+/// Options of `--to rdb`.
+#[derive(Args)]
+pub struct RdbOutArgs {
+    /// Server to write for: its RDB version and encoding thresholds (redis-3.0 ...
+    /// redis-8.8, valkey-7.2 ... valkey-9.1). Default: the newest server that writes the
+    /// input's RDB version.
+    #[arg(long, value_name = "SERVER")]
+    pub target: Option<String>,
+    /// RDB version to write: 6-14 (`REDIS000N`) or 80 (`VALKEY080`).
+    #[arg(long, value_name = "N")]
+    pub rdb_version: Option<u32>,
+    /// Leave out what the target cannot represent (reported on stderr) instead of failing.
+    #[arg(long)]
+    pub lossy: bool,
+    /// Move keys of database FROM to database TO (repeatable).
+    #[arg(long, value_name = "FROM:TO", value_parser = parse_rename)]
+    pub rename_db: Vec<(u64, u64)>,
+}
+
+fn parse_rename(s: &str) -> Result<(u64, u64), String> {
+    let (a, b) = s.split_once(':').ok_or_else(|| format!("expected FROM:TO, got {s:?}"))?;
+    let n = |x: &str| x.trim().parse::<u64>().map_err(|_| format!("{x:?} is not a database number"));
+    Ok((n(a)?, n(b)?))
 }

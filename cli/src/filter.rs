@@ -41,6 +41,11 @@ impl Filter {
         Ok(Filter { dbs: dbs.to_vec(), keys, kinds })
     }
 
+    /// True when no filter is set.
+    pub fn is_empty(&self) -> bool {
+        self.dbs.is_empty() && self.keys.is_none() && self.kinds.is_empty()
+    }
+
     /// Whether the key passes.
     pub fn matches(&self, k: &KeyStart<'_>) -> bool {
         (self.dbs.is_empty() || self.dbs.contains(&k.db))

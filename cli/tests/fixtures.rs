@@ -109,15 +109,17 @@ fn info_reports_header_databases_and_functions() {
     assert_eq!(j["magic"], "REDIS0010");
     assert_eq!(j["dialect"], "common");
     assert!(j["checksum"].as_str().is_some_and(|c| c.starts_with("ok")));
-    let info: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(repo_root().join("fixtures/redis-7.0.15/info.json")).expect("info"))
-            .expect("info.json");
+    let info: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("fixtures/redis-7.0.15/info.json")).expect("info"),
+    )
+    .expect("info.json");
     let dbs = j["databases"].as_array().expect("databases");
     for d in dbs {
         let db = d["db"].as_u64().expect("db").to_string();
         assert_eq!(d["keys"], info["keys_per_db"][&db], "db {db}");
     }
-    let libs: Vec<&str> = j["functions"].as_array().expect("functions").iter().filter_map(|f| f["library"].as_str()).collect();
+    let libs: Vec<&str> =
+        j["functions"].as_array().expect("functions").iter().filter_map(|f| f["library"].as_str()).collect();
     assert_eq!(libs.len(), info["functions"].as_array().map_or(0, Vec::len));
     let aux: Vec<&str> = j["aux"].as_array().expect("aux").iter().filter_map(|a| a["key"].as_str()).collect();
     assert!(aux.contains(&"redis-ver"), "{aux:?}");

@@ -28,7 +28,8 @@ fn expected_after_replay(server: &ServerBin, records: &[Value]) -> Vec<Value> {
             if r["type"] != "stream" {
                 return r;
             }
-            let ids: Vec<Value> = r["value"]["entries"].as_array().into_iter().flatten().map(|e| e["id"].clone()).collect();
+            let ids: Vec<Value> =
+                r["value"]["entries"].as_array().into_iter().flatten().map(|e| e["id"].clone()).collect();
             for g in r["value"]["groups"].as_array_mut().into_iter().flatten() {
                 // XCLAIM drops pending entries whose stream entry was deleted (the
                 // servers' own AOF rewrite loses them the same way).
@@ -65,7 +66,11 @@ fn replay(dump: &std::path::Path, port: u16) {
     child.stdin.take().expect("stdin").write_all(&resp.stdout).expect("feed redis-cli");
     let out = child.wait_with_output().expect("redis-cli");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("errors: 0"), "redis-cli --pipe: {text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && text.contains("errors: 0"),
+        "redis-cli --pipe: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn check_server(server: &ServerBin) -> anyhow::Result<()> {
@@ -79,7 +84,8 @@ fn check_server(server: &ServerBin) -> anyhow::Result<()> {
     let verify = rdbkit(&["verify", path_str(&dump)]);
     assert_eq!(verify.status.code(), Some(0), "{}: {}", server.name(), describe(&verify));
     let parsed = convert_ndjson(&dump);
-    compare(&live, &parsed).map_err(|d| anyhow::anyhow!("{}: the dump differs from the live server:\n{d}", server.name()))?;
+    compare(&live, &parsed)
+        .map_err(|d| anyhow::anyhow!("{}: the dump differs from the live server:\n{d}", server.name()))?;
 
     let fresh = ServerGuard::start(server)?;
     replay(&dump, fresh.port());
@@ -104,6 +110,7 @@ fn dumps_match_live_servers_and_resp_replays_them() {
         eprintln!("skipping: no servers installed (run scripts/install-servers.sh)");
         return;
     }
-    let failures: Vec<String> = servers.iter().filter_map(|s| check_server(s).err().map(|e| format!("{e:#}"))).collect();
+    let failures: Vec<String> =
+        servers.iter().filter_map(|s| check_server(s).err().map(|e| format!("{e:#}"))).collect();
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

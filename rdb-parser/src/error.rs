@@ -83,6 +83,9 @@ pub enum ErrorKind {
         /// The computed value.
         computed: u64,
     },
+    /// The target cannot represent part of the data (not tied to an input offset).
+    #[error("{0}")]
+    Refused(String),
     /// A visitor asked to stop.
     #[error("{0}")]
     Visitor(VisitError),
@@ -142,7 +145,10 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "offset {}: {}", self.offset, self.kind)?;
+        match &self.kind {
+            ErrorKind::Refused(msg) => f.write_str(msg)?,
+            kind => write!(f, "offset {}: {kind}", self.offset)?,
+        }
         if let Some(key) = &self.key {
             write!(f, " (key {})", crate::escape::escape_bytes(key, 80))?;
         }

@@ -15,6 +15,13 @@ use crate::CmdResult;
 
 pub fn run(a: &ConvertArgs, quiet: bool) -> CmdResult {
     let filter = Filter::new(&a.filter.dbs, &a.filter.keys, &a.filter.types)?;
+    if a.to == ConvertTo::Rdb {
+        super::to_rdb::run(a, &filter, quiet)?;
+        return Ok(Code::Ok);
+    }
+    if a.rdb.target.is_some() || a.rdb.rdb_version.is_some() || a.rdb.lossy || !a.rdb.rename_db.is_empty() {
+        return Err(crate::exit::usage("--target, --rdb-version, --lossy and --rename-db apply to --to rdb only"));
+    }
     let input = Input::open(&a.input, quiet)?;
     let mut out = Output::create(a.output.as_deref())?;
     match a.to {
@@ -24,6 +31,7 @@ pub fn run(a: &ConvertArgs, quiet: bool) -> CmdResult {
             super::read_file(input, &mut v)?;
             v.inner.into_inner()?;
         }
+        ConvertTo::Rdb => unreachable!("handled above"),
     }
     out.commit()?;
     Ok(Code::Ok)

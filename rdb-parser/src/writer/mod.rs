@@ -277,7 +277,7 @@ impl<W: Write> RdbWriter<W> {
             if self.losses.len() > MAX_LISTED_LOSSES {
                 msg.push_str(&format!("; and {} more", self.losses.len() - MAX_LISTED_LOSSES));
             }
-            return Err(Error::new(0, ErrorKind::Unsupported(msg)));
+            return Err(Error::new(0, ErrorKind::Refused(msg)));
         }
         self.emit(&[opcode::EOF]).map_err(io)?;
         if self.options.target.header.has_checksum() {

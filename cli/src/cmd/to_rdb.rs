@@ -1,0 +1,90 @@
+//! `rdbkit convert --to rdb`: re-encode a dump for another server version.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::Path;
+
+use anyhow::Context;
+use rdb_parser::{
+    KeyEnd, KeyStart, RdbReader, RdbWriter, Target, Visit, VisitError, VisitResult, Visitor, WriterOptions,
+};
+
+use crate::args::{ConvertArgs, RdbOutArgs};
+use crate::exit::usage;
+use crate::filter::{Filter, Filtered};
+use crate::input::Input;
+use crate::output::Output;
+
+/// Most losses printed one by one with `--lossy`.
+const MAX_PRINTED_LOSSES: usize = 100;
+
+/// Resolves `--target` / `--rdb-version`, or the default for the input's version.
+pub fn resolve_target(a: &RdbOutArgs, input_version: u32, input_valkey: bool) -> anyhow::Result<Target> {
+    let by_name = match &a.target {
+        Some(name) => Some(Target::named(name).ok_or_else(|| {
+            usage(format!("unknown --target {name:?}; known: {}", Target::names().collect::<Vec<_>>().join(", ")))
+        })?),
+        None => None,
+    };
+    match (by_name, a.rdb_version) {
+        (Some(t), Some(v)) if t.version() != v => {
+            Err(usage(format!("--target {} writes RDB {}, not --rdb-version {v}", t.name, t.version())))
+        }
+        (Some(t), _) => Ok(t),
+        (None, Some(v)) => {
+            Target::for_version(v, v >= 80).map_err(|e| usage(format!("--rdb-version {v}: {}", e.kind())))
+        }
+        (None, None) => Ok(Target::for_version(input_version, input_valkey)?),
+    }
+}
+
+/// Counts keys and expiries per database, for exact RESIZEDB hints when filtering.
+#[derive(Default)]
+struct DbSizes(BTreeMap<u64, (u64, u64)>);
+
+impl Visitor for DbSizes {
+    fn key_start(&mut self, k: &KeyStart<'_>) -> Result<Visit, VisitError> {
+        let e = self.0.entry(k.db).or_default();
+        e.0 += 1;
+        e.1 += u64::from(k.expire_at_ms.is_some());
+        Ok(Visit::Skip)
+    }
+    fn key_end(&mut self, _: &KeyEnd) -> VisitResult {
+        Ok(())
+    }
+}
+
+pub fn run(a: &ConvertArgs, filter: &Filter, quiet: bool) -> anyhow::Result<()> {
+    if a.output.is_none() && std::io::stdout().is_terminal() {
+        return Err(usage("refusing to write a binary RDB to a terminal; give -o FILE or redirect stdout"));
+    }
+    // With filters, a first pass over a regular file gives exact RESIZEDB hints.
+    let db_sizes = if !filter.is_empty() && a.input != Path::new("-") {
+        let input = Input::open(&a.input, true)?;
+        let mut sizes = Filtered::new(DbSizes::default(), filter);
+        super::read_file(input, &mut sizes)?;
+        Some(sizes.inner.0)
+    } else {
+        None
+    };
+    let Input { name, reader, progress } = Input::open(&a.input, quiet)?;
+    let mut r = RdbReader::new(reader);
+    let header = r.header().with_context(|| name.clone())?;
+    let target = resolve_target(&a.rdb, header.version, header.dialect == rdb_parser::Dialect::Valkey)?;
+    let mut out = Output::create(a.output.as_deref())?;
+    let options =
+        WriterOptions { target, lossy: a.rdb.lossy, rename_db: a.rdb.rename_db.iter().copied().collect(), db_sizes };
+    let writer = RdbWriter::new(&mut out, options).with_context(|| "cannot write the output")?;
+    let mut v = Filtered::new(writer, filter);
+    r.read_all(&mut v).with_context(|| name.clone())?;
+    super::trailing_bytes(r).with_context(|| name.clone())?;
+    drop(progress);
+    let summary = v.inner.finish().with_context(|| name.clone())?;
+    for loss in summary.losses.iter().take(MAX_PRINTED_LOSSES) {
+        eprintln!("warning: {name}: left out: {loss}");
+    }
+    if summary.losses.len() > MAX_PRINTED_LOSSES {
+        eprintln!("warning: {name}: {} more items left out", summary.losses.len() - MAX_PRINTED_LOSSES);
+    }
+    out.commit()
+}
