@@ -44,6 +44,17 @@ cat dump.rdb | rdbkit convert - --to resp | redis-cli -p 6380 --pipe\n  \
 rdbkit convert dump.rdb --to rdb --target redis-6.2 -o dump-6.2.rdb\n  \
 rdbkit convert dump.rdb --to rdb --rdb-version 11 --lossy --rename-db 0:3 -o out.rdb")]
     Convert(ConvertArgs),
+    /// Load a dump into a running server or cluster (pipelined RESTORE).
+    ///
+    /// Values are re-encoded for the server's own version, so an older server accepts
+    /// them. The password comes from the URL, --password-file, or the REDISCLI_AUTH
+    /// environment variable; it never has to be on the command line. Exits 1 when any
+    /// key failed (each failure is listed), 3 when the server cannot be reached.
+    #[command(after_help = "Examples:\n  rdbkit restore dump.rdb --to redis://127.0.0.1:6379\n  \
+REDISCLI_AUTH=secret rdbkit restore dump.rdb --to rediss://cache.example:6380 --tls-ca ca.pem --replace\n  \
+rdbkit restore dump.rdb --to redis://10.0.0.5:7000 --cluster --db 0\n  \
+rdbkit restore dump.rdb --to redis://staging:6379 --key 'user:*' --dry-run --target redis-7.2")]
+    Restore(RestoreArgs),
 }
 
 /// Output format of `info` and `verify`.
@@ -115,6 +126,51 @@ pub struct ConvertArgs {
     pub filter: FilterArgs,
     #[command(flatten)]
     pub rdb: RdbOutArgs,
+}
+
+#[derive(Args)]
+pub struct RestoreArgs {
+    /// The RDB file (`-` for stdin; then values too large for RESTORE cannot be sent).
+    pub file: PathBuf,
+    /// Server: redis://[user[:password]@]host[:port][/db] or rediss:// for TLS. A /db
+    /// sends the dump's database 0 there; other databases keep their numbers.
+    #[arg(long = "to", value_name = "URL")]
+    pub url: String,
+    /// Read the password from this file (first line).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// CA certificate (PEM) to verify a TLS server.
+    #[arg(long, value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
+    /// Do not verify the TLS server's certificate.
+    #[arg(long)]
+    pub tls_insecure: bool,
+    /// The URL is a cluster node: discover the slots and follow MOVED/ASK.
+    #[arg(long)]
+    pub cluster: bool,
+    /// Overwrite keys that exist (RESTORE ... REPLACE, FUNCTION LOAD REPLACE).
+    #[arg(long)]
+    pub replace: bool,
+    /// Encode everything, send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Commands per pipeline.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub pipeline: usize,
+    /// Encode payloads for this server instead of the one connected to.
+    #[arg(long, value_name = "SERVER")]
+    pub target: Option<String>,
+    /// Restore keys even when the server cannot hold part of them (reported).
+    #[arg(long)]
+    pub lossy: bool,
+    /// Move keys of database FROM to database TO (repeatable).
+    #[arg(long, value_name = "FROM:TO", value_parser = parse_rename)]
+    pub rename_db: Vec<(u64, u64)>,
+    /// Summary format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReportFormat,
+    #[command(flatten)]
+    pub filter: FilterArgs,
 }
 
 /// Options of `--to rdb`.

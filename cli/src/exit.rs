@@ -44,7 +44,7 @@ pub fn classify(err: &anyhow::Error) -> Code {
         if let Some(e) = cause.downcast_ref::<rdb_parser::Error>() {
             return if e.is_io() { Code::Io } else { Code::BadData };
         }
-        if cause.downcast_ref::<std::io::Error>().is_some() {
+        if cause.downcast_ref::<std::io::Error>().is_some() || cause.downcast_ref::<redis::RedisError>().is_some() {
             return Code::Io;
         }
     }

@@ -66,16 +66,34 @@ fn key_path(key: &[u8]) -> std::path::PathBuf {
     std::path::PathBuf::from(String::from_utf8_lossy(key).into_owned())
 }
 
-/// Passes only the keys a [`Filter`] accepts to the inner visitor; everything else
+/// Decides which keys a command handles.
+pub trait KeyPredicate {
+    fn matches(&self, k: &KeyStart<'_>) -> bool;
+}
+
+impl KeyPredicate for Filter {
+    fn matches(&self, k: &KeyStart<'_>) -> bool {
+        Filter::matches(self, k)
+    }
+}
+
+/// An exact set of (db, key) pairs.
+impl KeyPredicate for std::collections::HashSet<(u64, Vec<u8>)> {
+    fn matches(&self, k: &KeyStart<'_>) -> bool {
+        self.contains(&(k.db, k.key.to_vec()))
+    }
+}
+
+/// Passes only the keys a predicate accepts to the inner visitor; everything else
 /// (header, AUX, functions) goes through unchanged.
 pub struct Filtered<'f, V> {
     pub inner: V,
-    filter: &'f Filter,
+    filter: &'f dyn KeyPredicate,
     skipping: bool,
 }
 
 impl<'f, V> Filtered<'f, V> {
-    pub fn new(inner: V, filter: &'f Filter) -> Self {
+    pub fn new(inner: V, filter: &'f dyn KeyPredicate) -> Self {
         Filtered { inner, filter, skipping: false }
     }
 }

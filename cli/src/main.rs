@@ -5,6 +5,7 @@ mod cmd;
 mod exit;
 mod filter;
 mod input;
+mod net;
 mod output;
 
 use std::process::ExitCode;
@@ -20,6 +21,7 @@ fn main() -> ExitCode {
         Command::Info(a) => cmd::info::run(a, cli.quiet),
         Command::Verify(a) => cmd::verify::run(a, cli.quiet),
         Command::Convert(a) => cmd::convert::run(a, cli.quiet),
+        Command::Restore(a) => cmd::restore::run(a, cli.quiet),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -315,7 +315,7 @@ impl From<anyhow::Error> for StartError {
 
 /// A port that was free a moment ago (bind 127.0.0.1:0, read it, release it).
 /// Another process may take it before the server binds; `start_with` retries.
-fn free_port() -> Result<u16> {
+pub fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).context("binding 127.0.0.1:0")?;
     Ok(listener.local_addr().context("reading the bound port")?.port())
 }

@@ -39,5 +39,5 @@ pub mod servers;
 
 pub use expiry::ExpiryLog;
 pub use features::Features;
-pub use guard::{ServerGuard, StartOptions};
+pub use guard::{free_port, ServerGuard, StartOptions};
 pub use servers::{available, redis_check_rdb, redis_cli, require, require_all, Flavor, ServerBin, EXPECTED_SERVERS};

@@ -9,7 +9,7 @@ use crate::args::{ConvertArgs, ConvertTo};
 use crate::exit::Code;
 use crate::filter::{Filter, Filtered};
 use crate::input::Input;
-use crate::output::resp::RespWriter;
+use crate::output::resp::{RespOut, RespWriter};
 use crate::output::{record, Output};
 use crate::CmdResult;
 
@@ -27,9 +27,8 @@ pub fn run(a: &ConvertArgs, quiet: bool) -> CmdResult {
     match a.to {
         ConvertTo::Ndjson | ConvertTo::Json => write_records(input, &filter, &mut out, a.to == ConvertTo::Json)?,
         ConvertTo::Resp => {
-            let mut v = Filtered::new(RespWriter::new(&mut out), &filter);
+            let mut v = Filtered::new(RespWriter::new(RespOut(&mut out)), &filter);
             super::read_file(input, &mut v)?;
-            v.inner.into_inner()?;
         }
         ConvertTo::Rdb => unreachable!("handled above"),
     }

@@ -22,9 +22,30 @@ const BYTES_PER_COMMAND: usize = 1 << 20;
 /// server's `proto-max-bulk-len`.
 const STRING_PIECE_BYTES: usize = 64 << 20;
 
-/// Writes RESP commands for every key it is shown.
-pub struct RespWriter<W: Write> {
-    out: W,
+/// Where generated commands go: a RESP byte stream, or a live connection.
+pub trait CommandSink {
+    /// Sends or writes one command.
+    fn command(&mut self, args: &[&[u8]]) -> std::io::Result<()>;
+}
+
+impl<S: CommandSink + ?Sized> CommandSink for &mut S {
+    fn command(&mut self, args: &[&[u8]]) -> std::io::Result<()> {
+        (**self).command(args)
+    }
+}
+
+/// Commands encoded as RESP into a writer.
+pub struct RespOut<W: Write>(pub W);
+
+impl<W: Write> CommandSink for RespOut<W> {
+    fn command(&mut self, args: &[&[u8]]) -> std::io::Result<()> {
+        write_command(&mut self.0, args)
+    }
+}
+
+/// Generates the commands that recreate every key it is shown.
+pub struct RespWriter<S: CommandSink> {
+    out: S,
     db: Option<u64>,
     key: Vec<u8>,
     kind: Kind,
@@ -42,11 +63,15 @@ pub struct RespWriter<W: Write> {
     stream_entries: u64,
     /// Server version from the `redis-ver`/`valkey-ver` AUX field, when known.
     server_version: Option<(u32, u32)>,
+    /// Send `DEL key` before recreating each key (restore with `--replace`).
+    delete_first: bool,
+    /// Largest string piece per SET/APPEND.
+    piece_bytes: usize,
 }
 
-impl<W: Write> RespWriter<W> {
+impl<S: CommandSink> RespWriter<S> {
     /// A writer into `out`.
-    pub fn new(out: W) -> Self {
+    pub fn new(out: S) -> Self {
         RespWriter {
             out,
             db: None,
@@ -61,17 +86,25 @@ impl<W: Write> RespWriter<W> {
             groups: Vec::new(),
             stream_entries: 0,
             server_version: None,
+            delete_first: false,
+            piece_bytes: STRING_PIECE_BYTES,
         }
     }
 
-    /// Flushes and returns the output.
-    pub fn into_inner(mut self) -> std::io::Result<W> {
-        self.out.flush()?;
-        Ok(self.out)
+    /// Keeps every argument under `max_bulk` bytes (the server's proto-max-bulk-len).
+    pub fn max_bulk(mut self, max_bulk: usize) -> Self {
+        self.piece_bytes = self.piece_bytes.min((max_bulk / 2).max(1));
+        self
+    }
+
+    /// Deletes each key before recreating it.
+    pub fn delete_first(mut self) -> Self {
+        self.delete_first = true;
+        self
     }
 
     fn command(&mut self, args: &[&[u8]]) -> std::io::Result<()> {
-        write_command(&mut self.out, args)
+        self.out.command(args)
     }
 
     fn push(&mut self, item: &[u8]) {
@@ -81,7 +114,7 @@ impl<W: Write> RespWriter<W> {
     }
 
     fn batch_full(&self) -> bool {
-        self.spans.len() >= ITEMS_PER_COMMAND || self.data.len() >= BYTES_PER_COMMAND
+        self.spans.len() >= ITEMS_PER_COMMAND || self.data.len() >= BYTES_PER_COMMAND.min(self.piece_bytes)
     }
 
     /// Sends the batch as `cmd key items...`.
@@ -93,7 +126,7 @@ impl<W: Write> RespWriter<W> {
         args.push(cmd);
         args.push(&self.key);
         args.extend(self.spans.iter().map(|&(a, b)| &self.data[a..b]));
-        write_command(&mut self.out, &args)?;
+        self.out.command(&args)?;
         self.data.clear();
         self.spans.clear();
         Ok(())
@@ -101,7 +134,7 @@ impl<W: Write> RespWriter<W> {
 
     fn flush_string(&mut self) -> std::io::Result<()> {
         let cmd: &[u8] = if self.string_started { b"APPEND" } else { b"SET" };
-        write_command(&mut self.out, &[cmd, &self.key, &self.data])?;
+        self.out.command(&[cmd, &self.key, &self.data])?;
         self.string_started = true;
         self.data.clear();
         Ok(())
@@ -202,7 +235,7 @@ fn major_minor(v: &[u8]) -> Option<(u32, u32)> {
     Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
 }
 
-impl<W: Write> Visitor for RespWriter<W> {
+impl<S: CommandSink> Visitor for RespWriter<S> {
     fn aux(&mut self, key: &[u8], value: &[u8]) -> VisitResult {
         if key == b"redis-ver" || key == b"valkey-ver" {
             self.server_version = major_minor(value);
@@ -222,6 +255,9 @@ impl<W: Write> Visitor for RespWriter<W> {
         }
         self.key.clear();
         self.key.extend_from_slice(k.key);
+        if self.delete_first {
+            self.out.command(&[b"DEL", k.key])?;
+        }
         self.kind = k.rdb_type.kind();
         self.expire_at_ms = k.expire_at_ms;
         self.modern_stream = !matches!(k.rdb_type, rdb_parser::RdbType::StreamListpacks);
@@ -237,10 +273,10 @@ impl<W: Write> Visitor for RespWriter<W> {
     fn string_chunk(&mut self, chunk: &[u8]) -> VisitResult {
         let mut rest = chunk;
         while !rest.is_empty() {
-            let take = (STRING_PIECE_BYTES - self.data.len()).min(rest.len());
+            let take = (self.piece_bytes - self.data.len()).min(rest.len());
             self.data.extend_from_slice(&rest[..take]);
             rest = &rest[take..];
-            if self.data.len() == STRING_PIECE_BYTES {
+            if self.data.len() == self.piece_bytes {
                 self.flush_string()?;
             }
         }
@@ -296,7 +332,7 @@ impl<W: Write> Visitor for RespWriter<W> {
             args.push(f);
             args.push(v);
         }
-        write_command(&mut self.out, &args)?;
+        self.out.command(&args)?;
         self.stream_entries += 1;
         Ok(())
     }

@@ -30,31 +30,43 @@ pub struct DumpedKey<'a> {
     pub losses: &'a [String],
 }
 
+/// Receives what a [`DumpEncoder`] produces.
+pub trait PayloadSink {
+    /// One key and its payload.
+    fn key(&mut self, key: &DumpedKey<'_>) -> VisitResult;
+
+    /// A function library met in the file (by default ignored).
+    fn function(&mut self, code: &[u8]) -> VisitResult {
+        let _ = code;
+        Ok(())
+    }
+}
+
 /// A visitor that turns each key into a DUMP payload for a target and hands it to a
-/// callback. Empty collections (which servers skip) are not passed on.
-pub struct DumpEncoder<F> {
+/// [`PayloadSink`]. Empty collections (which servers skip) are not passed on.
+pub struct DumpEncoder<S> {
     target: Target,
     key: KeyBuf,
     source_valkey: bool,
     payload: Vec<u8>,
     losses: Vec<String>,
-    on_key: F,
+    sink: S,
 }
 
-impl<F: FnMut(&DumpedKey<'_>) -> VisitResult> DumpEncoder<F> {
-    /// Payloads for `target`, passed to `on_key`.
-    pub fn new(target: Target, on_key: F) -> Self {
+impl<S: PayloadSink> DumpEncoder<S> {
+    /// Payloads for `target`, passed to `sink`.
+    pub fn new(target: Target, sink: S) -> Self {
         let source_valkey = target.is_valkey();
-        DumpEncoder { target, key: KeyBuf::default(), source_valkey, payload: Vec::new(), losses: Vec::new(), on_key }
+        DumpEncoder { target, key: KeyBuf::default(), source_valkey, payload: Vec::new(), losses: Vec::new(), sink }
     }
 
-    /// The callback, back.
-    pub fn into_inner(self) -> F {
-        self.on_key
+    /// The sink, back.
+    pub fn into_inner(self) -> S {
+        self.sink
     }
 }
 
-impl<F: FnMut(&DumpedKey<'_>) -> VisitResult> Visitor for DumpEncoder<F> {
+impl<S: PayloadSink> Visitor for DumpEncoder<S> {
     fn header(&mut self, h: &Header) -> VisitResult {
         self.source_valkey = h.dialect == Dialect::Valkey;
         Ok(())
@@ -65,6 +77,10 @@ impl<F: FnMut(&DumpedKey<'_>) -> VisitResult> Visitor for DumpEncoder<F> {
             self.source_valkey = true;
         }
         Ok(())
+    }
+
+    fn function(&mut self, code: &[u8]) -> VisitResult {
+        self.sink.function(code)
     }
 
     collect_key_elements!();
@@ -108,7 +124,7 @@ impl<F: FnMut(&DumpedKey<'_>) -> VisitResult> Visitor for DumpEncoder<F> {
             payload: &self.payload,
             losses: &self.losses,
         };
-        (self.on_key)(&dumped)
+        self.sink.key(&dumped)
     }
 }
 

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use dump::{split_payload, DumpEncoder, DumpedKey};
+pub use dump::{split_payload, DumpEncoder, DumpedKey, PayloadSink};
 pub use target::{Target, Thresholds, MIN_WRITE_VERSION};
 
 use crate::crc64::Crc64;

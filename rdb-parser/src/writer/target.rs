@@ -118,6 +118,18 @@ impl Target {
         Self::named(name).ok_or_else(|| Error::new(0, ErrorKind::UnsupportedVersion { magic: header.magic, version }))
     }
 
+    /// The known server of this flavor closest to (at or below) `version`, e.g. a
+    /// running 7.2.4 is `redis-7.2`, an unknown 9.9 is the newest known.
+    pub fn for_server(valkey: bool, version: (u32, u32)) -> Option<Target> {
+        let flavor = if valkey { "valkey-" } else { "redis-" };
+        let parse = |name: &str| {
+            let (maj, min) = name.strip_prefix(flavor)?.split_once('.')?;
+            Some((maj.parse::<u32>().ok()?, min.parse::<u32>().ok()?))
+        };
+        let best = SERVERS.iter().filter_map(|s| Some((parse(s.0)?, s.0))).filter(|(v, _)| *v <= version).max()?;
+        Self::named(best.1)
+    }
+
     /// RDB version.
     pub fn version(&self) -> u32 {
         self.header.version
@@ -207,5 +219,9 @@ mod tests {
         assert_eq!(Target::for_version(80, false).expect("80").name, "valkey-9.1");
         assert_eq!(Target::for_version(3, false).expect("3").version(), 6);
         assert!(Target::for_version(15, false).is_err());
+        assert_eq!(Target::for_server(false, (7, 2)).map(|t| t.name), Some("redis-7.2".into()));
+        assert_eq!(Target::for_server(false, (6, 1)).map(|t| t.name), Some("redis-6.0".into()));
+        assert_eq!(Target::for_server(true, (9, 9)).map(|t| t.name), Some("valkey-9.1".into()));
+        assert_eq!(Target::for_server(true, (7, 0)), None);
     }
 }
