@@ -28,10 +28,10 @@ note() { echo "install-servers: $*" >&2; }
 
 # --- Debian packages --------------------------------------------------------
 
-apt_packages=(redis-server redis-tools python3 python3-venv python3-pip)
+apt_packages=(redis-server redis-tools python3 python3-venv python3-pip openssl)
 
 need_apt=0
-for tool in redis-server redis-cli redis-check-rdb redis-check-aof python3; do
+for tool in redis-server redis-cli redis-check-rdb redis-check-aof python3 openssl; do
     command -v "$tool" >/dev/null 2>&1 || need_apt=1
 done
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt=1
