@@ -49,6 +49,10 @@ pub struct Limits {
     pub max_blob_bytes: u64,
 }
 
+/// The most LZF can expand: a 3-byte back-reference yields at most 264 bytes. A
+/// declared length beyond this is refused before any buffer is sized for it.
+const LZF_MAX_EXPANSION: u64 = 88;
+
 /// Default for [`Limits::max_blob_bytes`]: 1 GiB, the listpack hard limit and twice
 /// the server's default `proto-max-bulk-len`.
 pub const DEFAULT_MAX_BLOB_BYTES: u64 = 1 << 30;
@@ -129,6 +133,12 @@ impl<R: Read> Source<R> {
                 let ulen = self.length()?;
                 check_limit(header, clen, limits, what)?;
                 check_limit(header, ulen, limits, what)?;
+                if ulen > clen.saturating_mul(LZF_MAX_EXPANSION) {
+                    return Err(Error::corrupt(
+                        header,
+                        format!("{what}: LZF data of {clen} bytes cannot expand to {ulen} bytes"),
+                    ));
+                }
                 scratch.clear();
                 self.read_into(clen, scratch, what)?;
                 return lzf_decompress(scratch, ulen, out)

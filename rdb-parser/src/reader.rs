@@ -151,6 +151,16 @@ impl<R: Read> RdbReader<R> {
         let visit =
             |r: std::result::Result<(), crate::VisitError>| r.map_err(|e| Error::new(at, ErrorKind::Visitor(e)));
         let dialect = cx.header.dialect;
+        let version = cx.header.version;
+        // Servers never write an opcode or type into a file older than it; a damaged
+        // version digit (which can also hide the checksum, below RDB 5) shows up here.
+        let since = RdbType::from_byte(op, dialect).map_or_else(|| opcode::since_version(op), RdbType::since_version);
+        if since > version {
+            return Err(Error::corrupt(
+                at,
+                format!("opcode or type {op} (0x{op:02x}) exists since RDB {since}, but the header says RDB {version}"),
+            ));
+        }
         match op {
             opcode::EOF => {
                 let checksum = finish(cx)?;
@@ -233,7 +243,6 @@ impl<R: Read> RdbReader<R> {
                 let prefix = std::mem::take(&mut self.prefix);
                 let mut key = std::mem::take(&mut self.key);
                 let r = read_key(cx, self.db, rdb_type, prefix, at, &mut key, v);
-                let r = r.map_err(|e| e.with_key(&key));
                 self.key = key;
                 r?;
                 return Ok(Step::Key);
@@ -285,12 +294,13 @@ fn read_key<R: Read, V: Visitor>(
         meta: &prefix.meta,
     };
     let mut g = Gate::new(v, start);
-    read_value(cx, &head, &mut g)?;
+    // Errors name the key once its name is complete (a cut name would mislead).
+    read_value(cx, &head, &mut g).map_err(|e| e.with_key(key))?;
     debug_assert!(g.started());
     let elements = g.elements;
     let kind = rdb_type.kind();
     let empty = elements == 0 && !matches!(kind, crate::Kind::String | crate::Kind::Stream | crate::Kind::Module);
-    g.end(&KeyEnd { elements, record_bytes: cx.src.offset() - start, empty })
+    g.end(&KeyEnd { elements, record_bytes: cx.src.offset() - start, empty }).map_err(|e| e.with_key(key))
 }
 
 /// Checks the checksum that follows the EOF opcode.

@@ -179,6 +179,25 @@ impl RdbType {
         }
     }
 
+    /// The first RDB version that has this type; servers never write it in older files,
+    /// so meeting it there means the header (or the data) is damaged.
+    pub fn since_version(self) -> u32 {
+        use RdbType::*;
+        match self {
+            String | ListLinked | Set | ZSetText | Hash => 1,
+            HashZipmap | ListZiplist | SetIntset | ZSetZiplist => 2,
+            HashZiplist => 4,
+            ListQuicklist => 7,
+            ZSet2 | Module2 => 8,
+            StreamListpacks => 9,
+            HashListpack | ZSetListpack | ListQuicklist2 | StreamListpacks2 => 10,
+            SetListpack | StreamListpacks3 => 11,
+            HashMetadataPreGa | HashListpackExPreGa | HashMetadata | HashListpackEx => 12,
+            StreamListpacks4 => 13,
+            ValkeyHash2 => 80,
+        }
+    }
+
     /// The logical data type.
     pub fn kind(self) -> Kind {
         use RdbType::*;
@@ -248,6 +267,20 @@ pub(crate) mod opcode {
     pub const ENTERPRISE_RAM_LRU: u8 = 107;
     /// Redis Enterprise: slot number (one length), skipped.
     pub const ENTERPRISE_SLOT: u8 = 121;
+
+    /// The first RDB version that has an opcode (1 for those every version has).
+    pub fn since_version(op: u8) -> u32 {
+        match op {
+            EXPIRETIME_MS => 3,
+            // AUX and RESIZEDB (RDB 7) are left out: tools and test files put them into
+            // older versions, and servers accept them anywhere.
+            IDLE | FREQ | MODULE_AUX => 9,
+            FUNCTION2 | FUNCTION_PRE_GA => 10,
+            SLOT_INFO => 12,
+            KEY_META_OR_SLOT_IMPORT => 13,
+            _ => 1,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -81,3 +81,32 @@ fn rdb_reader_lzf_listpack_blob_ulen_far_beyond_clen_allocates_ulen() {
     let err = assert_err_small_peak(&input, 64);
     assert_eq!(err.offset(), 12, "the offset of the blob header: {err}");
 }
+
+/// A file cut inside a key name: the error must not name the partial key.
+#[test]
+fn rdb_reader_truncated_key_name_is_not_reported_as_a_key() {
+    let input = hex!(
+        "52 45 44 49 53 30 30 31 31" // REDIS0011
+        "00 80 3b 9a ca 00"          // string type, key of 1e9 bytes
+        "61 62 63"                   // only 3 of them
+    );
+    let err = RdbReader::new(&input[..]).read_all(&mut NullVisitor).expect_err("truncated");
+    assert_eq!(err.key(), None, "{err}");
+    assert!(err.to_string().contains("a key name"), "{err}");
+}
+
+/// A damaged version digit that lowers an RDB 9 file to RDB 1 (no checksum) is caught
+/// by the first opcode newer than the claimed version.
+#[test]
+fn rdb_reader_version_digit_flipped_below_5() {
+    let input = hex!(
+        "52 45 44 49 53 30 30 30 31" // REDIS0001 (was REDIS0009)
+        "fe 00"                      // SELECTDB 0
+        "f9 05"                      // FREQ (RDB 9+)
+        "00 01 6b 01 76"             // "k" = "v"
+        "ff"
+    );
+    let err = RdbReader::new(&input[..]).read_all(&mut NullVisitor).expect_err("FREQ in RDB 1");
+    assert_eq!(err.offset(), 11, "{err}");
+    assert!(err.to_string().contains("since RDB 9"), "{err}");
+}
