@@ -7,10 +7,8 @@ use crate::checks::{DupCheck, ZsetOrder};
 use crate::decode::BlobError;
 use crate::error::{Error, ErrorKind, Result, VisitError};
 use crate::header::Header;
-use crate::model::KeyMeta;
 use crate::prim::{Limits, StringOrigin};
 use crate::source::Source;
-use crate::types::RdbType;
 use crate::visitor::{Container, KeyEnd, KeyStart, Visit, Visitor};
 
 /// Input plus reusable buffers; one per reader.
@@ -80,18 +78,6 @@ pub(crate) fn blob_err(origin: &StringOrigin, what: &str, e: BlobError) -> Error
     origin.error(e.at, what, e.msg)
 }
 
-/// The key being decoded, as known before its value.
-pub(crate) struct KeyHead<'a> {
-    pub db: u64,
-    pub key: &'a [u8],
-    pub rdb_type: RdbType,
-    pub expire_at_ms: Option<i64>,
-    pub lru_idle_s: Option<u64>,
-    pub lfu_freq: Option<u8>,
-    pub offset: u64,
-    pub meta: &'a [KeyMeta],
-}
-
 /// Forwards a value's pieces to the visitor when it asked for them, and counts elements.
 pub(crate) struct Gate<'v, V> {
     v: &'v mut V,
@@ -122,20 +108,11 @@ impl<'v, V: Visitor> Gate<'v, V> {
     }
 
     /// Announces the key to the visitor, with the element count when known.
-    pub(crate) fn begin(&mut self, head: &KeyHead<'_>, len: Option<u64>) -> Result<()> {
+    /// `head` is the key as known before its value; `len` completes it.
+    pub(crate) fn begin(&mut self, head: &KeyStart<'_>, len: Option<u64>) -> Result<()> {
         debug_assert!(!self.started);
         self.started = true;
-        let start = KeyStart {
-            db: head.db,
-            key: head.key,
-            rdb_type: head.rdb_type,
-            expire_at_ms: head.expire_at_ms,
-            lru_idle_s: head.lru_idle_s,
-            lfu_freq: head.lfu_freq,
-            len,
-            offset: head.offset,
-            meta: head.meta,
-        };
+        let start = KeyStart { len, ..*head };
         let visit = self.v.key_start(&start).map_err(|e| visit_err(head.offset, e))?;
         self.open = visit == Visit::Value;
         Ok(())

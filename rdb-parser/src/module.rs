@@ -3,9 +3,10 @@
 
 use std::io::Read;
 
-use crate::context::{Buf, Ctx, Gate, KeyHead};
+use crate::context::{Buf, Ctx, Gate};
 use crate::error::{Error, Result};
 use crate::model::{KeyMeta, ModuleAux, ModuleOp, ModuleValue, PreGaFunction};
+use crate::visitor::KeyStart;
 use crate::visitor::Visitor;
 
 /// Characters of module type names, 6 bits each.
@@ -122,7 +123,7 @@ impl<R: Read> Ctx<R> {
 }
 
 /// A module value (type 7).
-pub(crate) fn read_value<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyHead<'_>, g: &mut Gate<'_, V>) -> Result<()> {
+pub(crate) fn read_value<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'_>, g: &mut Gate<'_, V>) -> Result<()> {
     let value = cx.module_value()?;
     g.begin(head, Some(1))?;
     g.elements += 1;

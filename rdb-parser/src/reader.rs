@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use crate::context::{Buf, Ctx, Gate, KeyHead};
+use crate::context::{Buf, Ctx, Gate};
 use crate::error::{Error, ErrorKind, Result};
 use crate::header::{Dialect, Header};
 use crate::model::KeyMeta;
@@ -10,6 +10,7 @@ use crate::prim::Limits;
 use crate::source::{Source, DEFAULT_BUFFER_BYTES};
 use crate::types::{opcode, RdbType};
 use crate::values::read_value;
+use crate::visitor::KeyStart;
 use crate::visitor::{Checksum, KeyEnd, Visitor};
 
 /// Reader settings.
@@ -283,13 +284,14 @@ fn read_key<R: Read, V: Visitor>(
 ) -> Result<()> {
     let start = prefix.start.unwrap_or(at);
     cx.src.string_into(key, &mut cx.scratch, &cx.limits, "a key name")?;
-    let head = KeyHead {
+    let head = KeyStart {
         db,
         key,
         rdb_type,
         expire_at_ms: prefix.expire_at_ms,
         lru_idle_s: prefix.lru_idle_s,
         lfu_freq: prefix.lfu_freq,
+        len: None,
         offset: start,
         meta: &prefix.meta,
     };

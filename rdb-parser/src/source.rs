@@ -66,18 +66,23 @@ impl<R: Read> Source<R> {
         Error::new(self.offset(), ErrorKind::Io(e))
     }
 
+    /// Moves the unread bytes to the front of the buffer (checksumming the consumed ones).
+    fn compact(&mut self) {
+        self.flush_crc();
+        self.buf.copy_within(self.pos..self.end, 0);
+        self.base += self.pos as u64;
+        self.end -= self.pos;
+        self.pos = 0;
+        self.crc_pos = 0;
+    }
+
     /// Reads more bytes into the buffer; returns false at end of input.
     fn refill(&mut self) -> Result<bool> {
         if self.eof {
             return Ok(false);
         }
         if self.pos > 0 && (self.end == self.buf.len() || self.pos == self.end) {
-            self.flush_crc();
-            self.buf.copy_within(self.pos..self.end, 0);
-            self.base += self.pos as u64;
-            self.end -= self.pos;
-            self.pos = 0;
-            self.crc_pos = 0;
+            self.compact();
         }
         if self.end == self.buf.len() {
             return Ok(true);
@@ -103,13 +108,8 @@ impl<R: Read> Source<R> {
         debug_assert!(n <= self.buf.len());
         while self.end - self.pos < n {
             if self.pos + n > self.buf.len() {
-                // Not enough room behind the data: compact first.
-                self.flush_crc();
-                self.buf.copy_within(self.pos..self.end, 0);
-                self.base += self.pos as u64;
-                self.end -= self.pos;
-                self.pos = 0;
-                self.crc_pos = 0;
+                // Not enough room behind the data.
+                self.compact();
             }
             if !self.refill()? {
                 let needed = (n - (self.end - self.pos)) as u64;
@@ -147,17 +147,10 @@ impl<R: Read> Source<R> {
 
     /// Appends exactly `n` bytes to `out`.
     pub(crate) fn read_into(&mut self, n: u64, out: &mut Vec<u8>, what: &'static str) -> Result<()> {
-        let mut left = n;
-        while left > 0 {
-            if self.pos == self.end && !self.refill()? {
-                return Err(Error::new(self.offset(), ErrorKind::UnexpectedEof { needed: left, what }));
-            }
-            let take = (self.end - self.pos).min(usize::try_from(left).unwrap_or(usize::MAX));
-            out.extend_from_slice(&self.buf[self.pos..self.pos + take]);
-            self.pos += take;
-            left -= take as u64;
-        }
-        Ok(())
+        self.read_chunks(n, what, |chunk| {
+            out.extend_from_slice(chunk);
+            Ok(())
+        })
     }
 
     /// Hands out exactly `n` bytes as a series of chunks, without holding them all.

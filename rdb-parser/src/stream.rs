@@ -4,13 +4,14 @@
 use std::collections::HashSet;
 use std::io::Read;
 
-use crate::context::{blob_err, Buf, Ctx, Gate, KeyHead};
+use crate::context::{blob_err, Buf, Ctx, Gate};
 use crate::decode::listpack::Listpack;
 use crate::decode::Elem;
 use crate::error::{Error, Result};
 use crate::model::{Consumer, IdmpProducer, PendingEntry, StreamGroup, StreamId, StreamIdmp, StreamMeta};
 use crate::prim::StringOrigin;
 use crate::types::RdbType;
+use crate::visitor::KeyStart;
 use crate::visitor::{StreamEntryRef, Visitor};
 
 /// Entry flag: deleted (a tombstone kept in the node).
@@ -21,7 +22,7 @@ const FLAG_SAMEFIELDS: i64 = 2;
 const IDMP_DURATION_S: std::ops::RangeInclusive<u64> = 1..=86_400;
 const IDMP_MAX_ENTRIES: std::ops::RangeInclusive<u64> = 1..=10_000;
 
-pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyHead<'_>, g: &mut Gate<'_, V>) -> Result<()> {
+pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'_>, g: &mut Gate<'_, V>) -> Result<()> {
     let format = match head.rdb_type {
         RdbType::StreamListpacks => 1,
         RdbType::StreamListpacks2 => 2,

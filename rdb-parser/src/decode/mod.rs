@@ -42,6 +42,20 @@ impl BlobError {
     }
 }
 
+/// The `Iterator::next` of the container walkers: turns one validated step into an
+/// item, and stops for good after the end or the first error.
+pub(crate) fn fused_next<'a>(
+    done: &mut bool,
+    step: impl FnOnce() -> Result<Option<Elem<'a>>, BlobError>,
+) -> Option<Result<Elem<'a>, BlobError>> {
+    if *done {
+        return None;
+    }
+    let item = step().transpose();
+    *done = !matches!(item, Some(Ok(_)));
+    item
+}
+
 /// Position of `rest` inside `whole` (both from the same slice).
 pub(crate) fn pos_in(whole: &[u8], rest: &[u8]) -> usize {
     whole.len() - rest.len()

@@ -113,20 +113,10 @@ impl<'a> Iterator for Ziplist<'a> {
     type Item = Result<Elem<'a>, BlobError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        match self.step() {
-            Ok(Some(e)) => Some(Ok(e)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        let mut done = self.done;
+        let item = super::fused_next(&mut done, || self.step());
+        self.done = done;
+        item
     }
 }
 

@@ -5,13 +5,14 @@ use std::io::Read;
 
 use super::walk_groups;
 use crate::checks::DupCheck;
-use crate::context::{blob_err, Buf, Ctx, Gate, KeyHead};
+use crate::context::{blob_err, Buf, Ctx, Gate};
 use crate::decode::listpack::Listpack;
 use crate::decode::ziplist::Ziplist;
 use crate::decode::{zipmap, Elem};
 use crate::error::{Error, Result};
 use crate::prim::StringOrigin;
 use crate::types::RdbType;
+use crate::visitor::KeyStart;
 use crate::visitor::{Container, ContainerKind, Visitor};
 
 /// Largest field expiry Redis accepts (`EB_EXPIRE_TIME_MAX`, 2^48 - 1 ms).
@@ -19,7 +20,7 @@ const MAX_FIELD_EXPIRE_MS: i64 = (1 << 48) - 1;
 /// Valkey `HASH_2`: expiry value meaning "no TTL".
 const VALKEY_NO_EXPIRE: i64 = -1;
 
-pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyHead<'_>, g: &mut Gate<'_, V>) -> Result<()> {
+pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'_>, g: &mut Gate<'_, V>) -> Result<()> {
     cx.dups.reset();
     match head.rdb_type {
         RdbType::HashZipmap => {
@@ -110,7 +111,7 @@ fn redis_field_expiry(ttl: u64, min_expire: Option<i64>) -> Option<Option<i64>> 
 /// A hash listpack of pairs (`N` = 2) or of field/value/expiry triplets (`N` = 3).
 fn listpack_fields<const N: usize, R: Read, V: Visitor>(
     cx: &mut Ctx<R>,
-    head: &KeyHead<'_>,
+    head: &KeyStart<'_>,
     g: &mut Gate<'_, V>,
     what: &'static str,
 ) -> Result<()> {

@@ -4,12 +4,13 @@
 use std::io::Read;
 
 use super::walk_groups;
-use crate::context::{blob_err, Buf, Ctx, Gate, KeyHead};
+use crate::context::{blob_err, Buf, Ctx, Gate};
 use crate::decode::listpack::Listpack;
 use crate::decode::ziplist::Ziplist;
 use crate::error::{Error, Result};
 use crate::prim::StringOrigin;
 use crate::types::RdbType;
+use crate::visitor::KeyStart;
 use crate::visitor::{Container, ContainerKind, Visitor};
 
 /// Quicklist-2 node holding one element as-is.
@@ -17,7 +18,7 @@ const NODE_PLAIN: u64 = 1;
 /// Quicklist-2 node holding a listpack.
 const NODE_PACKED: u64 = 2;
 
-pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyHead<'_>, g: &mut Gate<'_, V>) -> Result<()> {
+pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'_>, g: &mut Gate<'_, V>) -> Result<()> {
     match head.rdb_type {
         RdbType::ListLinked => {
             let n = cx.count()?;

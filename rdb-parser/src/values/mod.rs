@@ -3,13 +3,14 @@
 
 use std::io::Read;
 
-use crate::context::{Ctx, Gate, KeyHead};
+use crate::context::{Ctx, Gate};
 use crate::decode::listpack::Listpack;
 use crate::decode::ziplist::Ziplist;
 use crate::decode::{BlobError, Elem};
 use crate::error::Result;
 use crate::prim::StringOrigin;
 use crate::types::Kind;
+use crate::visitor::KeyStart;
 use crate::visitor::Visitor;
 
 mod hash;
@@ -19,7 +20,7 @@ mod string;
 mod zset;
 
 /// Reads the value of the key described by `head`, announcing it through `g`.
-pub(crate) fn read_value<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyHead<'_>, g: &mut Gate<'_, V>) -> Result<()> {
+pub(crate) fn read_value<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'_>, g: &mut Gate<'_, V>) -> Result<()> {
     match head.rdb_type.kind() {
         Kind::String => string::read(cx, head, g),
         Kind::List => list::read(cx, head, g),

@@ -3,14 +3,15 @@
 use std::io::Read;
 
 use super::walk_groups;
-use crate::context::{blob_err, Buf, Ctx, Gate, KeyHead};
+use crate::context::{blob_err, Buf, Ctx, Gate};
 use crate::decode::intset::Intset;
 use crate::decode::listpack::Listpack;
 use crate::error::{Error, Result};
 use crate::types::RdbType;
+use crate::visitor::KeyStart;
 use crate::visitor::{Container, ContainerKind, Visitor};
 
-pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyHead<'_>, g: &mut Gate<'_, V>) -> Result<()> {
+pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'_>, g: &mut Gate<'_, V>) -> Result<()> {
     cx.dups.reset();
     match head.rdb_type {
         RdbType::SetIntset => {

@@ -3,15 +3,16 @@
 
 use std::io::Read;
 
-use crate::context::{Ctx, Gate, KeyHead};
+use crate::context::{Ctx, Gate};
 use crate::error::Result;
 use crate::prim::LenOrSpecial;
+use crate::visitor::KeyStart;
 use crate::visitor::Visitor;
 
 /// Raw strings up to this size are delivered in one piece.
 const ONE_PIECE_BYTES: u64 = 1 << 20;
 
-pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyHead<'_>, g: &mut Gate<'_, V>) -> Result<()> {
+pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'_>, g: &mut Gate<'_, V>) -> Result<()> {
     let header = cx.src.offset();
     match cx.src.len_or_special()? {
         LenOrSpecial::Len(n) if n > ONE_PIECE_BYTES => {

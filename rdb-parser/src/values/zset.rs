@@ -4,16 +4,17 @@ use std::io::Read;
 
 use super::walk_groups;
 use crate::checks::{DupCheck, ZsetOrder};
-use crate::context::{blob_err, Buf, Ctx, Gate, KeyHead};
+use crate::context::{blob_err, Buf, Ctx, Gate};
 use crate::decode::listpack::Listpack;
 use crate::decode::ziplist::Ziplist;
 use crate::decode::Elem;
 use crate::error::{Error, Result};
 use crate::prim::{parse_score, StringOrigin};
 use crate::types::RdbType;
+use crate::visitor::KeyStart;
 use crate::visitor::{Container, ContainerKind, Visitor};
 
-pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyHead<'_>, g: &mut Gate<'_, V>) -> Result<()> {
+pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'_>, g: &mut Gate<'_, V>) -> Result<()> {
     cx.dups.reset();
     cx.order.reset();
     match head.rdb_type {
