@@ -25,11 +25,11 @@ impl Hasher for Passthrough {
     }
 }
 
-/// Largest collection whose members are checked for duplicates.
+/// How many members of one collection are checked for duplicates.
 ///
-/// The check keeps 16 bytes per member; past this many members (64 MiB of
-/// fingerprints) it stops rather than let one huge key blow the memory bound.
-pub const MAX_DUPLICATE_CHECK: usize = 4 << 20;
+/// The check keeps 16 bytes per member (about 20 MiB with the table's overhead for this
+/// many); past it the check stops rather than let one huge key break the memory bound.
+pub const MAX_DUPLICATE_CHECK: usize = 1 << 20;
 
 /// Detects repeated members of one collection, by 128-bit fingerprint.
 ///
@@ -48,6 +48,13 @@ impl DupCheck {
         } else {
             self.seen.clear();
         }
+    }
+
+    /// Sizes the table once for a collection of `n` members (up to the cap), instead of
+    /// letting it double (and briefly hold two tables) while it fills.
+    pub(crate) fn reserve(&mut self, n: u64) {
+        let n = usize::try_from(n).unwrap_or(MAX_DUPLICATE_CHECK).min(MAX_DUPLICATE_CHECK);
+        self.seen.reserve(n);
     }
 
     /// Returns false when `member` was already seen in this collection.

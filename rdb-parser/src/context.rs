@@ -118,6 +118,11 @@ impl<'v, V: Visitor> Gate<'v, V> {
         Ok(())
     }
 
+    /// Whether the visitor wants this key's elements.
+    pub(crate) fn is_open(&self) -> bool {
+        self.open
+    }
+
     /// Whether [`Gate::begin`] was called.
     pub(crate) fn started(&self) -> bool {
         self.started

@@ -49,6 +49,9 @@ pub struct Limits {
     pub max_blob_bytes: u64,
 }
 
+/// Special string encoding: LZF-compressed.
+pub(crate) const ENC_LZF: u8 = 3;
+
 /// The most LZF can expand: a 3-byte back-reference yields at most 264 bytes. A
 /// declared length beyond this is refused before any buffer is sized for it.
 const LZF_MAX_EXPANSION: u64 = 88;
@@ -128,19 +131,8 @@ impl<R: Read> Source<R> {
             0 => i64::from(self.u8("an 8-bit integer string")? as i8),
             1 => i64::from(i16::from_le_bytes(self.array("a 16-bit integer string")?)),
             2 => i64::from(i32::from_le_bytes(self.array("a 32-bit integer string")?)),
-            3 => {
-                let clen = self.length()?;
-                let ulen = self.length()?;
-                check_limit(header, clen, limits, what)?;
-                check_limit(header, ulen, limits, what)?;
-                if ulen > clen.saturating_mul(LZF_MAX_EXPANSION) {
-                    return Err(Error::corrupt(
-                        header,
-                        format!("{what}: LZF data of {clen} bytes cannot expand to {ulen} bytes"),
-                    ));
-                }
-                scratch.clear();
-                self.read_into(clen, scratch, what)?;
+            ENC_LZF => {
+                let ulen = self.lzf_body(header, scratch, limits, what)?;
                 return lzf_decompress(scratch, ulen, out)
                     .map_err(|msg| Error::corrupt(header, format!("{what}: invalid LZF data: {msg}")));
             }
@@ -148,6 +140,27 @@ impl<R: Read> Source<R> {
         };
         out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
         Ok(())
+    }
+
+    /// Reads the lengths and the compressed bytes of an LZF string (after its `0xC3`
+    /// header at `header`) into `scratch`; returns the uncompressed length.
+    pub(crate) fn lzf_body(
+        &mut self,
+        header: u64,
+        scratch: &mut Vec<u8>,
+        limits: &Limits,
+        what: &'static str,
+    ) -> Result<u64> {
+        let clen = self.length()?;
+        let ulen = self.length()?;
+        check_limit(header, clen, limits, what)?;
+        check_limit(header, ulen, limits, what)?;
+        if ulen > clen.saturating_mul(LZF_MAX_EXPANSION) {
+            return Err(Error::corrupt(header, format!("{what}: LZF data of {clen} bytes cannot expand to {ulen} bytes")));
+        }
+        scratch.clear();
+        self.read_into(clen, scratch, what)?;
+        Ok(ulen)
     }
 
     /// Reads a score stored as text (type 3 sorted sets): length byte, ASCII, or a marker.
@@ -209,6 +222,46 @@ pub(crate) fn lzf_decompress(input: &[u8], ulen: u64, out: &mut Vec<u8>) -> std:
     }
 }
 
+/// Checks that LZF `input` decompresses to exactly `ulen` bytes, without producing them
+/// (every literal and back-reference must stay inside the output).
+pub(crate) fn lzf_check(input: &[u8], ulen: u64) -> std::result::Result<(), String> {
+    let (mut ip, mut op) = (0usize, 0u64);
+    let bad = |what: &str, at: usize| Err(format!("{what} at compressed byte {at}"));
+    while ip < input.len() {
+        let ctrl = usize::from(input[ip]);
+        ip += 1;
+        if ctrl < 32 {
+            let n = ctrl + 1;
+            if ip + n > input.len() {
+                return bad("literal run past the end of the input", ip);
+            }
+            ip += n;
+            op += n as u64;
+        } else {
+            let mut n = ctrl >> 5;
+            if n == 7 {
+                let Some(&extra) = input.get(ip) else { return bad("truncated length", ip) };
+                n += usize::from(extra);
+                ip += 1;
+            }
+            let Some(&low) = input.get(ip) else { return bad("truncated back-reference", ip) };
+            ip += 1;
+            let distance = (((ctrl & 0x1f) << 8) | usize::from(low)) as u64 + 1;
+            if distance > op {
+                return bad("back-reference before the start of the output", ip);
+            }
+            op += n as u64 + 2;
+        }
+        if op > ulen {
+            return bad("output longer than declared", ip);
+        }
+    }
+    if op != ulen {
+        return Err(format!("decompressed to {op} bytes, expected {ulen}"));
+    }
+    Ok(())
+}
+
 /// Parses a score as the server's `strtod` would for the forms servers write
 /// (decimal, exponent, `inf`, `-inf`); NaN is refused.
 pub(crate) fn parse_score(text: &[u8]) -> Option<f64> {
@@ -267,6 +320,24 @@ mod tests {
         let mut bad = src(&hex!("c3 05 0b 00 61 e0 00 00"));
         assert!(bad.string_into(&mut out, &mut scratch, &l, "t").is_err());
         Ok(())
+    }
+
+    #[test]
+    fn lzf_check_agrees_with_decompression() {
+        let cases: [(&[u8], u64); 7] = [
+            (&hex!("00 61 e0 00 00"), 10),
+            (&hex!("00 61 e0 00 00"), 11),
+            (&hex!("00 61 e0 00 01"), 10),
+            (&hex!("00 61 e0 00"), 10),
+            (&hex!("02 61 62 63 20 02"), 6),
+            (&hex!("05 61 62"), 6),
+            (&hex!(""), 0),
+        ];
+        for (input, ulen) in cases {
+            let mut out = Vec::new();
+            let full = lzf_decompress(input, ulen, &mut out).is_ok();
+            assert_eq!(lzf_check(input, ulen).is_ok(), full, "{input:02x?} -> {ulen}");
+        }
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub struct RdbReader<R> {
 }
 
 enum State<R> {
-    Fresh(Option<Source<R>>),
+    Fresh(Option<Box<Source<R>>>),
     Body(Box<Ctx<R>>),
 }
 
@@ -90,7 +90,7 @@ impl<R: Read> RdbReader<R> {
     /// A reader with the given options.
     pub fn with_options(input: R, options: ReaderOptions) -> Self {
         RdbReader {
-            state: State::Fresh(Some(Source::new(input, options.buffer_bytes))),
+            state: State::Fresh(Some(Box::new(Source::new(input, options.buffer_bytes)))),
             options,
             db: 0,
             prefix: Prefix::default(),
@@ -120,7 +120,7 @@ impl<R: Read> RdbReader<R> {
             };
             let raw: [u8; Header::LEN] = src.array("the RDB header")?;
             let header = Header::parse(&raw)?;
-            self.state = State::Body(Box::new(Ctx::new(src, self.options.limits, header)));
+            self.state = State::Body(Box::new(Ctx::new(*src, self.options.limits, header)));
         }
         match &mut self.state {
             State::Body(cx) => Ok(cx),

@@ -65,6 +65,7 @@ pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'_>, g:
                 _ => None,
             };
             let n = cx.count()?;
+            cx.dups.reserve(n);
             g.begin(head, Some(n))?;
             for _ in 0..n {
                 let at = cx.src.offset();

@@ -18,9 +18,13 @@ pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'_>, g:
             let origin = cx.string(Buf::Blob, "an intset")?;
             let set = Intset::new(&cx.blob).map_err(|e| blob_err(&origin, "intset", e))?;
             g.begin(head, Some(set.len() as u64))?;
-            let mut buf = itoa::Buffer::new();
-            for v in set.iter() {
-                g.set_member(buf.format(v).as_bytes())?;
+            if g.is_open() {
+                let mut buf = itoa::Buffer::new();
+                for v in set.iter() {
+                    g.set_member(buf.format(v).as_bytes())?;
+                }
+            } else {
+                g.elements += set.len() as u64;
             }
             let (bytes, entries) = (cx.blob.len(), set.len());
             g.container(&Container {
@@ -53,6 +57,7 @@ pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'_>, g:
         }
         _ => {
             let n = cx.count()?;
+            cx.dups.reserve(n);
             g.begin(head, Some(n))?;
             for _ in 0..n {
                 let at = cx.src.offset();

@@ -5,7 +5,8 @@ use std::io::Read;
 
 use crate::context::{Ctx, Gate};
 use crate::error::Result;
-use crate::prim::LenOrSpecial;
+use crate::error::Error;
+use crate::prim::{lzf_check, lzf_decompress, LenOrSpecial, ENC_LZF};
 use crate::visitor::KeyStart;
 use crate::visitor::Visitor;
 
@@ -24,6 +25,19 @@ pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'_>, g:
             cx.src.read_into(n, &mut cx.blob, "a string value")?;
             g.begin(head, Some(n))?;
             g.string_chunk(&cx.blob)
+        }
+        LenOrSpecial::Special(ENC_LZF) => {
+            let what = "a string value";
+            let ulen = cx.src.lzf_body(header, &mut cx.scratch, &cx.limits, what)?;
+            g.begin(head, Some(ulen))?;
+            let invalid = |msg: String| Error::corrupt(header, format!("{what}: invalid LZF data: {msg}"));
+            if g.is_open() {
+                lzf_decompress(&cx.scratch, ulen, &mut cx.blob).map_err(invalid)?;
+                g.string_chunk(&cx.blob)
+            } else {
+                // Nobody wants the bytes: checking the stream is enough (and faster).
+                lzf_check(&cx.scratch, ulen).map_err(invalid)
+            }
         }
         LenOrSpecial::Special(enc) => {
             cx.src.special_string_into(header, enc, &mut cx.blob, &mut cx.scratch, &cx.limits, "a string value")?;

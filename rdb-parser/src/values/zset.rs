@@ -36,6 +36,7 @@ pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'_>, g:
         }
         t => {
             let n = cx.count()?;
+            cx.dups.reserve(n);
             g.begin(head, Some(n))?;
             for _ in 0..n {
                 let at = cx.src.offset();
