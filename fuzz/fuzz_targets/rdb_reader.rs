@@ -1,6 +1,8 @@
 //! The whole-file streaming reader over arbitrary bytes, with a visitor that looks at
 //! every callback's data. The reader must return (Ok or Err) without panicking, and an
-//! error's offset must lie inside the input.
+//! error's offset must lie inside the input. A second pass skips every key (the
+//! reader then checks some values without decoding them) and must reach the same
+//! verdict at the same offset.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -15,6 +17,8 @@ struct Touch {
     bytes: u64,
     calls: u64,
     in_key: bool,
+    /// Answer `Visit::Skip` to every key.
+    skip: bool,
 }
 
 impl Touch {
@@ -107,7 +111,7 @@ impl Visitor for Touch {
             self.ops(&m.ops);
         }
         let _ = k.rdb_type.kind();
-        Ok(Visit::Value)
+        Ok(if self.skip { Visit::Skip } else { Visit::Value })
     }
     fn string_chunk(&mut self, chunk: &[u8]) -> VisitResult {
         self.element(chunk);
@@ -227,4 +231,10 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     std::hint::black_box(touch.bytes);
+
+    let full = RdbReader::with_options(data, OPTIONS).read_all(&mut Touch::default()).map_err(|e| e.offset());
+    let skipped = RdbReader::with_options(data, OPTIONS)
+        .read_all(&mut Touch { skip: true, ..Default::default() })
+        .map_err(|e| e.offset());
+    assert_eq!(full, skipped, "skipping every key changed the verdict");
 });
