@@ -154,6 +154,12 @@ impl<V: rdb_parser::Visitor> rdb_parser::Visitor for Filtered<'_, V> {
     fn container(&mut self, c: &rdb_parser::Container) -> rdb_parser::VisitResult {
         self.inner.container(c)
     }
+    fn raw_value(&mut self, t: rdb_parser::RdbType, bytes: &[u8]) -> rdb_parser::VisitResult {
+        self.inner.raw_value(t, bytes)
+    }
+    fn function_pre_ga(&mut self, f: &rdb_parser::PreGaFunction) -> rdb_parser::VisitResult {
+        self.inner.function_pre_ga(f)
+    }
     fn key_end(&mut self, end: &rdb_parser::KeyEnd) -> rdb_parser::VisitResult {
         if self.skipping {
             self.skipping = false;

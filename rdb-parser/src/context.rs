@@ -9,6 +9,7 @@ use crate::error::{Error, ErrorKind, Result, VisitError};
 use crate::header::Header;
 use crate::prim::{Limits, StringOrigin};
 use crate::source::Source;
+use crate::types::RdbType;
 use crate::visitor::{Container, KeyEnd, KeyStart, Visit, Visitor};
 
 /// Input plus reusable buffers; one per reader.
@@ -29,6 +30,8 @@ pub(crate) struct Ctx<R> {
     /// Stream entry fields, concatenated, and their spans.
     pub arena: Vec<u8>,
     pub spans: Vec<(u32, u32)>,
+    /// Hand each value's stored bytes to the visitor.
+    pub raw_values: bool,
 }
 
 /// Which reusable buffer to read a string into.
@@ -53,6 +56,7 @@ impl<R: Read> Ctx<R> {
             order: ZsetOrder::default(),
             arena: Vec::new(),
             spans: Vec::new(),
+            raw_values: false,
         }
     }
 
@@ -156,6 +160,10 @@ impl<'v, V: Visitor> Gate<'v, V> {
     pub(crate) fn hash_field(&mut self, field: &[u8], value: &[u8], expire_at_ms: Option<i64>) -> Result<()> {
         self.elements += 1;
         forward!(self, self.v.hash_field(field, value, expire_at_ms))
+    }
+
+    pub(crate) fn raw_value(&mut self, t: RdbType, bytes: &[u8]) -> Result<()> {
+        forward!(self, self.v.raw_value(t, bytes))
     }
 
     pub(crate) fn container(&mut self, c: &Container) -> Result<()> {

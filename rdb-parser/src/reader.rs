@@ -20,11 +20,14 @@ pub struct ReaderOptions {
     pub buffer_bytes: usize,
     /// Memory limits.
     pub limits: Limits,
+    /// Hand each value's bytes, as stored, to [`Visitor::raw_value`] (costs a copy of
+    /// each value).
+    pub raw_values: bool,
 }
 
 impl Default for ReaderOptions {
     fn default() -> Self {
-        ReaderOptions { buffer_bytes: DEFAULT_BUFFER_BYTES, limits: Limits::default() }
+        ReaderOptions { buffer_bytes: DEFAULT_BUFFER_BYTES, limits: Limits::default(), raw_values: false }
     }
 }
 
@@ -120,7 +123,9 @@ impl<R: Read> RdbReader<R> {
             };
             let raw: [u8; Header::LEN] = src.array("the RDB header")?;
             let header = Header::parse(&raw)?;
-            self.state = State::Body(Box::new(Ctx::new(*src, self.options.limits, header)));
+            let mut cx = Ctx::new(*src, self.options.limits, header);
+            cx.raw_values = self.options.raw_values;
+            self.state = State::Body(Box::new(cx));
         }
         match &mut self.state {
             State::Body(cx) => Ok(cx),
@@ -282,6 +287,7 @@ fn read_key<R: Read, V: Visitor>(
     key: &mut Vec<u8>,
     v: &mut V,
 ) -> Result<()> {
+    let raw = cx.raw_values;
     let start = prefix.start.unwrap_or(at);
     cx.src.string_into(key, &mut cx.scratch, &cx.limits, "a key name")?;
     let head = KeyStart {
@@ -296,8 +302,16 @@ fn read_key<R: Read, V: Visitor>(
         meta: &prefix.meta,
     };
     let mut g = Gate::new(v, start);
+    if raw {
+        cx.src.start_capture();
+    }
     // Errors name the key once its name is complete (a cut name would mislead).
-    read_value(cx, &head, &mut g).map_err(|e| e.with_key(key))?;
+    let read = read_value(cx, &head, &mut g);
+    let bytes = if raw { cx.src.take_capture() } else { Vec::new() };
+    read.map_err(|e| e.with_key(key))?;
+    if raw {
+        g.raw_value(rdb_type, &bytes).map_err(|e| e.with_key(key))?;
+    }
     debug_assert!(g.started());
     let elements = g.elements;
     let kind = rdb_type.kind();

@@ -27,6 +27,8 @@ pub(crate) struct Source<R> {
     base: u64,
     crc: Crc64,
     eof: bool,
+    /// Bytes consumed since `start_capture`, and where in `buf` the uncopied part starts.
+    capture: Option<(Vec<u8>, usize)>,
 }
 
 impl<R: Read> Source<R> {
@@ -41,6 +43,7 @@ impl<R: Read> Source<R> {
             base: 0,
             crc: Crc64::new(),
             eof: false,
+            capture: None,
         }
     }
 
@@ -66,9 +69,32 @@ impl<R: Read> Source<R> {
         Error::new(self.offset(), ErrorKind::Io(e))
     }
 
-    /// Moves the unread bytes to the front of the buffer (checksumming the consumed ones).
+    /// Starts keeping a copy of every byte consumed from now on.
+    pub(crate) fn start_capture(&mut self) {
+        self.capture = Some((Vec::new(), self.pos));
+    }
+
+    /// Stops capturing and returns the bytes consumed since [`Source::start_capture`].
+    pub(crate) fn take_capture(&mut self) -> Vec<u8> {
+        self.flush_capture();
+        self.capture.take().map(|(v, _)| v).unwrap_or_default()
+    }
+
+    fn flush_capture(&mut self) {
+        if let Some((copy, from)) = &mut self.capture {
+            copy.extend_from_slice(&self.buf[*from..self.pos]);
+            *from = self.pos;
+        }
+    }
+
+    /// Moves the unread bytes to the front of the buffer (checksumming, and capturing,
+    /// the consumed ones).
     fn compact(&mut self) {
         self.flush_crc();
+        self.flush_capture();
+        if let Some((_, from)) = &mut self.capture {
+            *from = 0;
+        }
         self.buf.copy_within(self.pos..self.end, 0);
         self.base += self.pos as u64;
         self.end -= self.pos;
@@ -223,6 +249,21 @@ mod tests {
         assert_eq!(s.offset(), 1000);
         assert_eq!(s.crc(), crc64(&data));
         assert!(s.at_eof()?);
+        Ok(())
+    }
+
+    #[test]
+    fn captures_consumed_bytes_across_refills() -> Result<()> {
+        let data: Vec<u8> = (0..300u32).map(|i| i as u8).collect();
+        let mut s = Source::new(Trickle(&data), MIN_BUFFER_BYTES);
+        s.array::<5>("a")?;
+        s.start_capture();
+        let mut v = Vec::new();
+        s.read_into(200, &mut v, "b")?;
+        s.u8("c")?;
+        assert_eq!(s.take_capture(), &data[5..206]);
+        s.read_into(10, &mut v, "d")?;
+        assert_eq!(s.take_capture(), Vec::<u8>::new(), "not capturing any more");
         Ok(())
     }
 

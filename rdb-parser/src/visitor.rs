@@ -210,6 +210,11 @@ pub trait Visitor {
     fn container(&mut self, container: &Container) -> VisitResult {
         Ok(())
     }
+    /// The value's bytes exactly as stored (type byte excluded), after its elements;
+    /// only with [`crate::ReaderOptions::raw_values`].
+    fn raw_value(&mut self, rdb_type: RdbType, bytes: &[u8]) -> VisitResult {
+        Ok(())
+    }
     /// The current key is complete.
     fn key_end(&mut self, end: &KeyEnd) -> VisitResult {
         Ok(())

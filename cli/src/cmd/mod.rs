@@ -7,15 +7,20 @@ pub mod to_rdb;
 pub mod verify;
 
 use anyhow::Context;
-use rdb_parser::{RdbReader, Visitor};
+use rdb_parser::{RdbReader, ReaderOptions, Visitor};
 
 use crate::input::Input;
 
 /// Reads a whole file into `v`; errors name the file. Returns how many bytes follow
 /// the end of the RDB.
 pub fn read_file<V: Visitor>(input: Input, v: &mut V) -> anyhow::Result<u64> {
+    read_file_with(input, v, ReaderOptions::default())
+}
+
+/// [`read_file`] with reader options.
+pub fn read_file_with<V: Visitor>(input: Input, v: &mut V, options: ReaderOptions) -> anyhow::Result<u64> {
     let Input { name, reader, progress } = input;
-    let mut r = RdbReader::new(reader);
+    let mut r = RdbReader::with_options(reader, options);
     r.read_all(v).with_context(|| name.clone())?;
     let trailing = trailing_bytes(r).with_context(|| name)?;
     drop(progress);

@@ -10,7 +10,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use rdb_parser::writer::{DumpEncoder, DumpedKey, PayloadSink};
-use rdb_parser::{escape_bytes, Target, VisitResult};
+use rdb_parser::{escape_bytes, ReaderOptions, Target, VisitResult};
 use redis::Cmd;
 use serde_json::json;
 
@@ -18,7 +18,7 @@ use crate::args::{ReportFormat, RestoreArgs};
 use crate::exit::{usage, Code};
 use crate::filter::{Filter, Filtered};
 use crate::input::Input;
-use crate::net::{ConnectOptions, Link, Route, ServerUrl};
+use crate::net::{ConnectOptions, Link, Route, Sent, ServerUrl};
 use crate::output::resp::{CommandSink, RespWriter};
 use crate::CmdResult;
 
@@ -28,6 +28,9 @@ const BATCH_BYTES: usize = 8 << 20;
 const DEFAULT_MAX_BULK: usize = 512 << 20;
 /// Failures and warnings listed one by one.
 const MAX_LISTED: usize = 50;
+/// Batches sent before the oldest one's replies are read: the server works on one
+/// while the next is prepared.
+const IN_FLIGHT: usize = 2;
 
 /// Counters and failures of one restore.
 #[derive(Default)]
@@ -54,6 +57,7 @@ struct Sender<'a> {
     labels: Vec<(String, bool)>,
     bytes: usize,
     db: Option<u64>,
+    in_flight: std::collections::VecDeque<(Sent, Vec<(String, bool)>)>,
     tally: Tally,
 }
 
@@ -85,6 +89,7 @@ impl Sender<'_> {
         self.push(cmd, Route::Any, format!("SELECT {db}"), false, 0)
     }
 
+    /// Sends the queued commands; reads the replies of older batches beyond the window.
     fn flush(&mut self) -> std::io::Result<()> {
         if self.cmds.is_empty() {
             return Ok(());
@@ -97,8 +102,28 @@ impl Sender<'_> {
             self.tally.restored += labels.iter().filter(|l| l.1).count() as u64;
             return Ok(());
         };
-        let results =
-            link.batch(&cmds, &routes).map_err(|e| std::io::Error::other(format!("server connection: {e}")))?;
+        let sent = link.send(&cmds, &routes).map_err(connection_error)?;
+        self.in_flight.push_back((sent, labels));
+        while self.in_flight.len() > IN_FLIGHT {
+            self.complete_oldest()?;
+        }
+        Ok(())
+    }
+
+    /// Sends everything and waits for every reply.
+    fn drain(&mut self) -> std::io::Result<()> {
+        self.flush()?;
+        while !self.in_flight.is_empty() {
+            self.complete_oldest()?;
+        }
+        Ok(())
+    }
+
+    fn complete_oldest(&mut self) -> std::io::Result<()> {
+        let (Some(link), Some((sent, labels))) = (self.link.as_deref_mut(), self.in_flight.pop_front()) else {
+            return Ok(());
+        };
+        let results = link.receive(sent).map_err(connection_error)?;
         for ((label, restores_key), r) in labels.into_iter().zip(results) {
             match r {
                 Err(e) => self.tally.failures.push(format!("{label}: {e}")),
@@ -108,6 +133,10 @@ impl Sender<'_> {
         }
         Ok(())
     }
+}
+
+fn connection_error(e: redis::RedisError) -> std::io::Error {
+    std::io::Error::other(format!("server connection: {e}"))
 }
 
 /// Commands generated for oversized values (second pass).
@@ -299,6 +328,7 @@ pub fn run(a: &RestoreArgs, quiet: bool) -> CmdResult {
         labels: Vec::new(),
         bytes: 0,
         db: None,
+        in_flight: std::collections::VecDeque::new(),
         tally: Tally::default(),
     };
     let restorer = Restorer {
@@ -310,9 +340,11 @@ pub fn run(a: &RestoreArgs, quiet: bool) -> CmdResult {
         oversized: HashSet::new(),
     };
     let mut v = Filtered::new(DumpEncoder::new(server.target.clone(), restorer), &filter);
-    super::read_file(Input::open(&a.file, quiet)?, &mut v)?;
+    // Values already in a form the server loads are sent as stored, not re-encoded.
+    let options = ReaderOptions { raw_values: true, ..Default::default() };
+    super::read_file_with(Input::open(&a.file, quiet)?, &mut v, options)?;
     let mut restorer = v.inner.into_inner();
-    restorer.sender.flush().with_context(|| server.shown.clone())?;
+    restorer.sender.drain().with_context(|| server.shown.clone())?;
     if !restorer.oversized.is_empty() {
         send_oversized(a, &mut restorer, quiet).with_context(|| server.shown.clone())?;
     }
@@ -338,7 +370,7 @@ fn send_oversized(a: &RestoreArgs, r: &mut Restorer<'_>, quiet: bool) -> anyhow:
         let mut existing = Vec::new();
         for (db, key) in &keys {
             r.sender.select(*db)?;
-            r.sender.flush()?;
+            r.sender.drain()?;
             let exists = match r.sender.link.as_deref_mut() {
                 Some(link) => redis::from_redis_value::<i64>(link.query_key(redis::cmd("EXISTS").arg(key), key)?)? > 0,
                 None => false,
@@ -363,7 +395,7 @@ fn send_oversized(a: &RestoreArgs, r: &mut Restorer<'_>, quiet: bool) -> anyhow:
     }
     let mut v = Filtered::new(writer, &keys);
     super::read_file(Input::open(&a.file, quiet)?, &mut v)?;
-    r.sender.flush()?;
+    r.sender.drain()?;
     // A key counts as restored when none of its commands failed.
     let failed: HashSet<String> = r.sender.tally.failures[failed_before..].iter().cloned().collect();
     let ok = keys.iter().filter(|(_, k)| !failed.iter().any(|f| f.contains(&escape_bytes(k, 80)))).count() as u64;

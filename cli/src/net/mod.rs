@@ -122,6 +122,14 @@ pub struct ServerInfo {
     pub cluster_enabled: bool,
 }
 
+/// A batch sent by [`Link::send`].
+pub enum Sent {
+    /// This many replies are still to be read.
+    Waiting(usize),
+    /// Already answered (clusters run each batch to completion).
+    Done(Vec<Result<(), String>>),
+}
+
 /// A connection to one server or to a cluster (which follows MOVED and ASK).
 pub enum Link {
     Single(Box<redis::Connection>),
@@ -221,18 +229,35 @@ impl Link {
         Ok(ServerInfo { valkey, version, cluster_enabled })
     }
 
-    /// Sends commands as pipelines; returns one result per command (errors as text).
-    pub fn batch(&mut self, cmds: &[Cmd], routes: &[Route]) -> redis::RedisResult<Vec<Result<(), String>>> {
+    /// Sends commands as one pipeline without waiting for the replies (on a single
+    /// server), so that the next batch can be prepared while the server works.
+    pub fn send(&mut self, cmds: &[Cmd], routes: &[Route]) -> redis::RedisResult<Sent> {
         match self {
             Link::Single(c) => {
                 let mut p = redis::pipe();
                 for cmd in cmds {
                     p.add_command(cmd.clone());
                 }
-                let replies: Vec<redis::RedisResult<Value>> = p.ignore_errors().query(c.as_mut())?;
-                Ok(replies.into_iter().map(|r| r.map(|_| ()).map_err(|e| e.to_string())).collect())
+                c.send_packed_command(&p.get_packed_pipeline())?;
+                Ok(Sent::Waiting(cmds.len()))
             }
-            Link::Cluster(c) => c.batch(cmds, routes),
+            Link::Cluster(c) => Ok(Sent::Done(c.batch(cmds, routes)?)),
+        }
+    }
+
+    /// The replies to a [`Link::send`]: one result per command (errors as text).
+    pub fn receive(&mut self, sent: Sent) -> redis::RedisResult<Vec<Result<(), String>>> {
+        match (self, sent) {
+            (_, Sent::Done(results)) => Ok(results),
+            (Link::Single(c), Sent::Waiting(n)) => (0..n)
+                .map(|_| {
+                    Ok(match c.recv_response()? {
+                        Value::ServerError(e) => Err(format!("{}: {}", e.code(), e.details().unwrap_or_default())),
+                        _ => Ok(()),
+                    })
+                })
+                .collect(),
+            (Link::Cluster(_), Sent::Waiting(_)) => Ok(Vec::new()),
         }
     }
 }

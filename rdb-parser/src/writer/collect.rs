@@ -37,6 +37,8 @@ pub(crate) struct KeyBuf {
     pub stream_meta: StreamMeta,
     pub stream_groups: Vec<StreamGroup>,
     pub module: Option<ModuleValue>,
+    /// The value as stored in the source, when the reader hands it over.
+    pub raw: Option<(RdbType, Vec<u8>)>,
 }
 
 impl KeyBuf {
@@ -58,6 +60,7 @@ impl KeyBuf {
         self.stream_meta = StreamMeta::default();
         self.stream_groups.clear();
         self.module = None;
+        self.raw = None;
         if self.data.capacity() > (64 << 20) {
             self.data = Vec::new();
         }

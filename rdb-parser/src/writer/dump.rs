@@ -66,6 +66,19 @@ impl<S: PayloadSink> DumpEncoder<S> {
     }
 }
 
+impl<S> DumpEncoder<S> {
+    /// Whether the target server loads a value stored as `ty` without re-encoding: the
+    /// type exists in its version and dialect, module data stays in its server family,
+    /// and key metadata has a place.
+    fn loads_as_is(&self, ty: crate::types::RdbType) -> bool {
+        let t = &self.target;
+        ty.since_version() <= t.version()
+            && crate::types::RdbType::from_byte(ty.byte(), t.header.dialect) == Some(ty)
+            && (ty != crate::types::RdbType::Module2 || self.source_valkey == t.is_valkey())
+            && (self.key.meta.is_empty() || t.has_key_meta())
+    }
+}
+
 impl<S: PayloadSink> Visitor for DumpEncoder<S> {
     fn header(&mut self, h: &Header) -> VisitResult {
         self.source_valkey = h.dialect == Dialect::Valkey;
@@ -85,6 +98,11 @@ impl<S: PayloadSink> Visitor for DumpEncoder<S> {
 
     collect_key_elements!();
 
+    fn raw_value(&mut self, rdb_type: crate::types::RdbType, bytes: &[u8]) -> VisitResult {
+        self.key.raw = Some((rdb_type, bytes.to_vec()));
+        Ok(())
+    }
+
     fn key_end(&mut self, end: &KeyEnd) -> VisitResult {
         if end.empty {
             return Ok(());
@@ -103,7 +121,15 @@ impl<S: PayloadSink> Visitor for DumpEncoder<S> {
         }
         let type_at = self.payload.len();
         self.payload.push(0);
-        match encode_value(&self.key, &self.target, self.source_valkey, &mut self.payload, &mut self.losses) {
+        let encoded = match self.key.raw.take() {
+            // The stored form is already one the target loads: copy it as it is.
+            Some((ty, raw)) if self.loads_as_is(ty) => {
+                self.payload.extend_from_slice(&raw);
+                Encoded::Value(ty)
+            }
+            _ => encode_value(&self.key, &self.target, self.source_valkey, &mut self.payload, &mut self.losses),
+        };
+        match encoded {
             Encoded::Value(ty) => {
                 self.payload[type_at] = ty.byte();
                 let version = u16::try_from(self.target.version()).unwrap_or(u16::MAX);
