@@ -38,6 +38,7 @@ mod escape;
 #[doc(hidden)]
 pub mod fuzzing;
 mod header;
+pub mod memory;
 mod model;
 mod module;
 mod prim;

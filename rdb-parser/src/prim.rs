@@ -156,7 +156,10 @@ impl<R: Read> Source<R> {
         check_limit(header, clen, limits, what)?;
         check_limit(header, ulen, limits, what)?;
         if ulen > clen.saturating_mul(LZF_MAX_EXPANSION) {
-            return Err(Error::corrupt(header, format!("{what}: LZF data of {clen} bytes cannot expand to {ulen} bytes")));
+            return Err(Error::corrupt(
+                header,
+                format!("{what}: LZF data of {clen} bytes cannot expand to {ulen} bytes"),
+            ));
         }
         scratch.clear();
         self.read_into(clen, scratch, what)?;

@@ -4,8 +4,8 @@
 use std::io::Read;
 
 use crate::context::{Ctx, Gate};
-use crate::error::Result;
 use crate::error::Error;
+use crate::error::Result;
 use crate::prim::{lzf_check, lzf_decompress, LenOrSpecial, ENC_LZF};
 use crate::visitor::KeyStart;
 use crate::visitor::Visitor;
