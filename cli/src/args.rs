@@ -55,6 +55,17 @@ REDISCLI_AUTH=secret rdbkit restore dump.rdb --to rediss://cache.example:6380 --
 rdbkit restore dump.rdb --to redis://10.0.0.5:7000 --cluster --db 0\n  \
 rdbkit restore dump.rdb --to redis://staging:6379 --key 'user:*' --dry-run --target redis-7.2")]
     Restore(RestoreArgs),
+    /// Estimate each key's memory: what MEMORY USAGE reports once a server loads the dump.
+    ///
+    /// The estimate follows the server version that wrote the dump (or --server-version)
+    /// and its allocator (--allocator). Prints a summary by default: totals by database,
+    /// type and encoding, expiries, the biggest keys and elements, and with --by-prefix a
+    /// tree of key prefixes; --format csv or json gives one row per key (docs/memory.md).
+    #[command(after_help = "Examples:\n  rdbkit memory dump.rdb\n  \
+rdbkit memory dump.rdb --format csv -o memory.csv\n  \
+rdbkit memory dump.rdb --by-prefix : --depth 3 --top 50 --html report.html\n  \
+rdbkit memory dump.rdb --allocator jemalloc-16 --server-version 7.2 --type hash --min-bytes 1048576")]
+    Memory(crate::cmd::memory::MemoryArgs),
 }
 
 /// Output format of `info` and `verify`.

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Command::Verify(a) => cmd::verify::run(a, cli.quiet),
         Command::Convert(a) => cmd::convert::run(a, cli.quiet),
         Command::Restore(a) => cmd::restore::run(a, cli.quiet),
+        Command::Memory(a) => cmd::memory::run(a, cli.quiet),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -2,6 +2,7 @@
 
 pub mod convert;
 pub mod info;
+pub mod memory;
 pub mod restore;
 pub mod to_rdb;
 pub mod verify;

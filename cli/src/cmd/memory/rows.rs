@@ -1,0 +1,100 @@
+//! One row per key: CSV (the columns rdbtools users know) or NDJSON.
+
+use rdb_parser::memory::KeyMemory;
+
+use crate::output::json;
+
+/// The CSV header line.
+pub const CSV_HEADER: &str = "database,type,key,size_in_bytes,encoding,num_elements,len_largest_element,expiry\n";
+
+/// Appends one CSV row. The key column holds the key as JSON text (a string, or
+/// `{"base64":...}` for bytes that are not UTF-8), quoted for CSV.
+pub fn csv(out: &mut Vec<u8>, k: &KeyMemory) {
+    json::int(out, k.db);
+    out.push(b',');
+    out.extend_from_slice(k.kind.name().as_bytes());
+    out.extend_from_slice(b",\"");
+    let mut key = Vec::with_capacity(k.key.len() + 2);
+    json::bytes(&mut key, &k.key);
+    for &b in &key {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.extend_from_slice(b"\",");
+    json::int(out, k.size_in_bytes);
+    out.push(b',');
+    out.extend_from_slice(k.encoding.name().as_bytes());
+    out.push(b',');
+    json::int(out, k.num_elements);
+    out.push(b',');
+    json::int(out, k.len_largest_element);
+    out.push(b',');
+    if let Some(t) = k.expire_at_ms {
+        json::int(out, t);
+    }
+    out.push(b'\n');
+}
+
+/// Appends one NDJSON line.
+pub fn ndjson(out: &mut Vec<u8>, k: &KeyMemory) {
+    out.extend_from_slice(b"{\"db\":");
+    json::int(out, k.db);
+    out.extend_from_slice(b",\"key\":");
+    json::bytes(out, &k.key);
+    out.extend_from_slice(b",\"type\":");
+    json::string(out, k.kind.name());
+    out.extend_from_slice(b",\"size_in_bytes\":");
+    json::int(out, k.size_in_bytes);
+    out.extend_from_slice(b",\"encoding\":");
+    json::string(out, k.encoding.name());
+    out.extend_from_slice(b",\"num_elements\":");
+    json::int(out, k.num_elements);
+    out.extend_from_slice(b",\"len_largest_element\":");
+    json::int(out, k.len_largest_element);
+    out.extend_from_slice(b",\"expire_at_ms\":");
+    json::opt_int(out, k.expire_at_ms);
+    out.extend_from_slice(b"}\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdb_parser::memory::Encoding;
+    use rdb_parser::Kind;
+
+    fn key(name: &[u8], expire: Option<i64>) -> KeyMemory {
+        KeyMemory {
+            db: 2,
+            key: name.to_vec(),
+            kind: Kind::Hash,
+            encoding: Encoding::Listpack,
+            size_in_bytes: 120,
+            num_elements: 3,
+            len_largest_element: 7,
+            expire_at_ms: expire,
+        }
+    }
+
+    #[test]
+    fn csv_quotes_the_json_key() {
+        let mut out = Vec::new();
+        csv(&mut out, &key(b"a\"b", Some(5)));
+        csv(&mut out, &key(b"\xff", None));
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "2,hash,\"\"\"a\\\"\"b\"\"\",120,listpack,3,7,5\n2,hash,\"{\"\"base64\"\":\"\"/w==\"\"}\",120,listpack,3,7,\n"
+        );
+    }
+
+    #[test]
+    fn ndjson_has_every_column() {
+        let mut out = Vec::new();
+        ndjson(&mut out, &key(b"k", None));
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        assert_eq!(v["size_in_bytes"], 120);
+        assert_eq!(v["expire_at_ms"], serde_json::Value::Null);
+        assert_eq!(v["encoding"], "listpack");
+    }
+}
