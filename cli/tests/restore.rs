@@ -7,7 +7,6 @@ mod util;
 
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use testkit::ndjson::{compare, read_ndjson};
@@ -282,30 +281,8 @@ fn tls_with_a_ca_file() {
 #[test]
 fn three_master_cluster() {
     let Some(server) = servers().into_iter().find(|s| s.flavor == Flavor::Redis && s.version.0 == 7) else { return };
-    let cli = testkit::redis_cli().expect("redis-cli");
-    let opts = StartOptions { cluster: true, ..Default::default() };
-    let nodes: Vec<ServerGuard> =
-        (0..3).map(|_| ServerGuard::start_with(&server, &opts).expect("start node")).collect();
+    let nodes = testkit::cluster::start_cluster(&server, 3).expect("3-master cluster");
     let addrs: Vec<String> = nodes.iter().map(|n| format!("127.0.0.1:{}", n.port())).collect();
-    let out = Command::new(&cli)
-        .args(["--cluster", "create"])
-        .args(&addrs)
-        .args(["--cluster-replicas", "0", "--cluster-yes"])
-        .output()
-        .expect("redis-cli --cluster create");
-    assert!(out.status.success(), "cluster create: {}", String::from_utf8_lossy(&out.stdout));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    for n in &nodes {
-        loop {
-            let info: String =
-                redis::cmd("CLUSTER").arg("INFO").query(&mut n.conn().expect("conn")).expect("CLUSTER INFO");
-            if info.contains("cluster_state:ok") {
-                break;
-            }
-            assert!(Instant::now() < deadline, "cluster not ready: {info}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
     let dump = repo_root().join("fixtures/redis-7.0.15/dump.rdb");
     let url = format!("redis://{}", addrs[1]);
     // Without --cluster the node is recognised and the command refused.

@@ -25,6 +25,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod cluster;
 pub mod dataset;
 pub mod expiry;
 pub mod features;

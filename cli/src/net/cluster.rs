@@ -220,4 +220,52 @@ mod tests {
         assert_ne!(key_slot(b"foo{}{bar}"), key_slot(b"bar"));
         assert_eq!(key_slot(b"foo{{bar}}zap"), key_slot(b"{bar"));
     }
+
+    /// Against a real 3-master cluster: a stale slot map meets MOVED, a slot being
+    /// migrated answers ASK; both are followed.
+    #[test]
+    fn follows_moved_and_ask_on_a_real_cluster() -> anyhow::Result<()> {
+        let servers = testkit::require_all()?;
+        let Some(server) = servers.iter().find(|s| s.flavor == testkit::Flavor::Redis && s.version.0 == 7) else {
+            eprintln!("skipping: no Redis 7 server installed");
+            return Ok(());
+        };
+        let nodes = testkit::cluster::start_cluster(server, 3)?;
+        let connect: Connector =
+            Box::new(|h: &str, p: u16| redis::Client::open(format!("redis://{h}:{p}/"))?.get_connection());
+        let mut link = ClusterLink::new("127.0.0.1", nodes[0].port(), connect)?;
+        let (k1, k2) = (b"{rdbkit}moved".to_vec(), b"{rdbkit}asked".to_vec());
+        let slot = key_slot(&k1);
+        let owner = link.master_for(slot).map(str::to_string).expect("slot covered");
+        let index = |addr: &str| nodes.iter().position(|n| addr.ends_with(&format!(":{}", n.port()))).expect("a node");
+        let a = index(&owner);
+        let (b, c) = ((a + 1) % 3, (a + 2) % 3);
+        let id = |i: usize| testkit::cluster::node_id(&nodes[i]);
+        let set = |k: &[u8]| {
+            let mut cmd = redis::cmd("SET");
+            cmd.arg(k).arg("v");
+            cmd
+        };
+
+        // MOVED: the (empty) slot now belongs to b, but the link still sends to a.
+        let b_id = id(b)?;
+        for n in &nodes {
+            redis::cmd("CLUSTER").arg("SETSLOT").arg(slot).arg("NODE").arg(&b_id).exec(&mut n.conn()?)?;
+        }
+        let r = link.batch(&[set(&k1)], &[Route::Key(k1.clone())])?;
+        assert_eq!(r, vec![Ok(())]);
+        let got: Option<String> = redis::cmd("GET").arg(&k1).query(&mut nodes[b].conn()?)?;
+        assert_eq!(got.as_deref(), Some("v"), "the key landed on the new owner");
+
+        // ASK: b migrates the slot to c; a key b does not have is asked for at c.
+        let c_id = id(c)?;
+        redis::cmd("CLUSTER").arg("SETSLOT").arg(slot).arg("IMPORTING").arg(&b_id).exec(&mut nodes[c].conn()?)?;
+        redis::cmd("CLUSTER").arg("SETSLOT").arg(slot).arg("MIGRATING").arg(&c_id).exec(&mut nodes[b].conn()?)?;
+        let r = link.batch(&[set(&k2)], &[Route::Key(k2.clone())])?;
+        assert_eq!(r, vec![Ok(())]);
+        let mut on_c = nodes[c].conn()?;
+        let got: (String, Option<String>) = redis::pipe().cmd("ASKING").cmd("GET").arg(&k2).query(&mut on_c)?;
+        assert_eq!(got.1.as_deref(), Some("v"), "the key landed on the importing node");
+        Ok(())
+    }
 }
