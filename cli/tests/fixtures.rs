@@ -170,3 +170,14 @@ fn usage_and_io_errors_have_their_codes() {
     assert_eq!(rdbkit(&["convert", "x.rdb"]).status.code(), Some(2), "missing --to");
     assert_eq!(rdbkit(&["frobnicate"]).status.code(), Some(2));
 }
+
+/// `-o /dev/null` must write to the device, not rename a file over it.
+#[test]
+fn output_to_a_device_is_written_in_place() {
+    use std::os::unix::fs::FileTypeExt;
+    let dump = repo_root().join("fixtures/example/dump.rdb");
+    let out = rdbkit(&["convert", "--to", "ndjson", "-o", "/dev/null", path_str(&dump)]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let meta = std::fs::metadata("/dev/null").expect("/dev/null");
+    assert!(meta.file_type().is_char_device(), "/dev/null is still a device");
+}

@@ -34,6 +34,15 @@ impl Output {
         let Some(path) = path.filter(|p| *p != Path::new("-")) else {
             return Ok(Output { writer: BufWriter::with_capacity(1 << 16, Box::new(io::stdout())), file: None });
         };
+        // A device or a pipe (`-o /dev/null`, a FIFO) is written in place: renaming a
+        // temporary file over it would replace the device with a plain file.
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("{}: cannot open", path.display()))?;
+            return Ok(Output { writer: BufWriter::with_capacity(1 << 16, Box::new(file)), file: None });
+        }
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let tmp = dir.join(format!(".{name}.rdbkit-{}.tmp", std::process::id()));
