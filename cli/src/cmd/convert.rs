@@ -15,24 +15,26 @@ use crate::CmdResult;
 
 pub fn run(a: &ConvertArgs, quiet: bool) -> CmdResult {
     let filter = Filter::new(&a.filter.dbs, &a.filter.keys, &a.filter.types)?;
-    if a.to == ConvertTo::Rdb {
-        super::to_rdb::run(a, &filter, quiet)?;
-        return Ok(Code::Ok);
-    }
-    if a.rdb.target.is_some() || a.rdb.rdb_version.is_some() || a.rdb.lossy || !a.rdb.rename_db.is_empty() {
+    let rdb_only = a.rdb.target.is_some() || a.rdb.rdb_version.is_some() || a.rdb.lossy || !a.rdb.rename_db.is_empty();
+    if rdb_only && a.to != ConvertTo::Rdb {
         return Err(crate::exit::usage("--target, --rdb-version, --lossy and --rename-db apply to --to rdb only"));
     }
-    let input = Input::open(&a.input, quiet)?;
-    let mut out = Output::create(a.output.as_deref())?;
     match a.to {
-        ConvertTo::Ndjson | ConvertTo::Json => write_records(input, &filter, &mut out, a.to == ConvertTo::Json)?,
+        ConvertTo::Rdb => super::to_rdb::run(a, &filter, quiet)?,
+        ConvertTo::Ndjson | ConvertTo::Json => {
+            let input = Input::open(&a.input, quiet)?;
+            let mut out = Output::create(a.output.as_deref())?;
+            write_records(input, &filter, &mut out, a.to == ConvertTo::Json)?;
+            out.commit()?;
+        }
         ConvertTo::Resp => {
+            let input = Input::open(&a.input, quiet)?;
+            let mut out = Output::create(a.output.as_deref())?;
             let mut v = Filtered::new(RespWriter::new(RespOut(&mut out)), &filter);
             super::read_file(input, &mut v)?;
+            out.commit()?;
         }
-        ConvertTo::Rdb => unreachable!("handled above"),
     }
-    out.commit()?;
     Ok(Code::Ok)
 }
 
