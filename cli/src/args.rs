@@ -11,7 +11,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Parser)]
 #[command(name = "rdbkit", version, propagate_version = true, max_term_width = 100)]
 #[command(after_help = "Examples:\n  rdbkit info dump.rdb\n  rdbkit verify /backups/*.rdb\n  \
-rdbkit convert dump.rdb --to ndjson -o dump.ndjson\n  rdbkit convert dump.rdb --to resp | redis-cli --pipe")]
+rdbkit convert dump.rdb --to ndjson -o dump.ndjson\n  rdbkit convert dump.rdb --to resp | redis-cli --pipe\n  \
+rdbkit convert dump.rdb --to rdb --target redis-6.2 -o dump-6.2.rdb\n  \
+REDISCLI_AUTH=secret rdbkit restore dump.rdb --to redis://10.0.0.5:6379\n  \
+rdbkit memory dump.rdb --by-prefix : --top 20 --html report.html")]
 pub struct Cli {
     /// Never draw progress bars.
     #[arg(long, short, global = true)]
