@@ -32,10 +32,8 @@ impl ListpackBuilder {
     /// Bytes one element takes (encoding, data, back-length).
     pub(crate) fn entry_size(s: &[u8]) -> usize {
         let body = match canonical_int(s) {
-            Some(v) => int_size(v),
-            None if s.len() < 64 => 1 + s.len(),
-            None if s.len() < 4096 => 2 + s.len(),
-            None => 5 + s.len(),
+            Some(v) => LpInt::of(v).size(),
+            None => lp_string_header(s.len()) + s.len(),
         };
         body + encode_backlen(body).1
     }
@@ -47,14 +45,13 @@ impl ListpackBuilder {
             None => {
                 let start = self.buf.len();
                 let n = s.len();
-                if n < 64 {
-                    self.buf.push(0x80 | n as u8);
-                } else if n < 4096 {
-                    self.buf.push(0xe0 | (n >> 8) as u8);
-                    self.buf.push(n as u8);
-                } else {
-                    self.buf.push(0xf0);
-                    self.buf.extend_from_slice(&(n as u32).to_le_bytes());
+                match lp_string_header(n) {
+                    1 => self.buf.push(0x80 | n as u8),
+                    2 => self.buf.extend_from_slice(&[0xe0 | (n >> 8) as u8, n as u8]),
+                    _ => {
+                        self.buf.push(0xf0);
+                        self.buf.extend_from_slice(&(n as u32).to_le_bytes());
+                    }
                 }
                 self.buf.extend_from_slice(s);
                 self.backlen(start);
@@ -65,24 +62,17 @@ impl ListpackBuilder {
     /// Appends an integer in the smallest encoding.
     pub(crate) fn push_int(&mut self, v: i64) {
         let start = self.buf.len();
-        if (0..=127).contains(&v) {
-            self.buf.push(v as u8);
-        } else if (-4096..=4095).contains(&v) {
-            let u = (v as u16) & 0x1fff;
-            self.buf.push(0xc0 | (u >> 8) as u8);
-            self.buf.push(u as u8);
-        } else if let Ok(x) = i16::try_from(v) {
-            self.buf.push(0xf1);
-            self.buf.extend_from_slice(&x.to_le_bytes());
-        } else if (-(1 << 23)..(1 << 23)).contains(&v) {
-            self.buf.push(0xf2);
-            self.buf.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
-        } else if let Ok(x) = i32::try_from(v) {
-            self.buf.push(0xf3);
-            self.buf.extend_from_slice(&x.to_le_bytes());
-        } else {
-            self.buf.push(0xf4);
-            self.buf.extend_from_slice(&v.to_le_bytes());
+        let le = v.to_le_bytes();
+        match LpInt::of(v) {
+            LpInt::U7 => self.buf.push(v as u8),
+            LpInt::I13 => {
+                let u = (v as u16) & 0x1fff;
+                self.buf.extend_from_slice(&[0xc0 | (u >> 8) as u8, u as u8]);
+            }
+            form => {
+                self.buf.push(form.tag());
+                self.buf.extend_from_slice(&le[..form.size() - 1]);
+            }
         }
         self.backlen(start);
     }
@@ -111,19 +101,66 @@ impl ListpackBuilder {
     }
 }
 
-fn int_size(v: i64) -> usize {
-    if (0..=127).contains(&v) {
+/// The listpack integer encodings, smallest first.
+#[derive(Clone, Copy)]
+enum LpInt {
+    U7,
+    I13,
+    I16,
+    I24,
+    I32,
+    I64,
+}
+
+impl LpInt {
+    /// The smallest encoding that holds `v` (the servers' choice).
+    fn of(v: i64) -> LpInt {
+        if (0..=127).contains(&v) {
+            LpInt::U7
+        } else if (-4096..=4095).contains(&v) {
+            LpInt::I13
+        } else if i16::try_from(v).is_ok() {
+            LpInt::I16
+        } else if (-(1 << 23)..(1 << 23)).contains(&v) {
+            LpInt::I24
+        } else if i32::try_from(v).is_ok() {
+            LpInt::I32
+        } else {
+            LpInt::I64
+        }
+    }
+
+    /// Bytes of encoding and data.
+    fn size(self) -> usize {
+        match self {
+            LpInt::U7 => 1,
+            LpInt::I13 => 2,
+            LpInt::I16 => 3,
+            LpInt::I24 => 4,
+            LpInt::I32 => 5,
+            LpInt::I64 => 9,
+        }
+    }
+
+    /// The encoding byte of the forms that store little-endian data after it.
+    fn tag(self) -> u8 {
+        match self {
+            LpInt::I16 => 0xf1,
+            LpInt::I24 => 0xf2,
+            LpInt::I32 => 0xf3,
+            _ => 0xf4,
+        }
+    }
+}
+
+/// Header bytes of a listpack string of `len` bytes (6-, 12- or 32-bit length).
+fn lp_string_header(len: usize) -> usize {
+    if len < 64 {
         1
-    } else if (-4096..=4095).contains(&v) {
+    } else if len < 4096 {
         2
-    } else if i16::try_from(v).is_ok() {
-        3
-    } else if (-(1 << 23)..(1 << 23)).contains(&v) {
-        4
-    } else if i32::try_from(v).is_ok() {
-        5
     } else {
-        9
+        5
     }
 }
 
