@@ -370,12 +370,11 @@ impl<S: CommandSink> Visitor for RespWriter<S> {
         let ttls = std::mem::take(&mut self.field_ttls);
         for (field, t) in &ttls {
             let t = t.to_string();
-            self.command(&[b"HPEXPIREAT", &self.key.clone(), t.as_bytes(), b"FIELDS", b"1", field])?;
+            self.out.command(&[b"HPEXPIREAT", &self.key, t.as_bytes(), b"FIELDS", b"1", field])?;
         }
         if let Some(t) = self.expire_at_ms {
             let t = t.to_string();
-            let key = self.key.clone();
-            self.command(&[b"PEXPIREAT", &key, t.as_bytes()])?;
+            self.out.command(&[b"PEXPIREAT", &self.key, t.as_bytes()])?;
         }
         Ok(())
     }

@@ -202,11 +202,12 @@ impl<W: Write> RdbWriter<W> {
     /// Writes the current key (after `key_end`).
     fn write_key(&mut self) -> std::io::Result<()> {
         self.preamble()?;
-        let t = self.options.target.clone();
+        let t = &self.options.target;
+        let (has_aux, has_streams, has_key_meta) = (t.has_aux(), t.has_streams(), t.has_key_meta());
         self.value.clear();
         self.key_losses.clear();
-        let encoded = encode_value(&self.key, &t, self.source_valkey, &mut self.value, &mut self.key_losses);
-        if !self.key.meta.is_empty() && !t.has_key_meta() {
+        let encoded = encode_value(&self.key, t, self.source_valkey, &mut self.value, &mut self.key_losses);
+        if !self.key.meta.is_empty() && !has_key_meta {
             self.key_losses.push("key metadata (RDB 13)".into());
         }
         let dropped = matches!(encoded, Encoded::Dropped);
@@ -223,7 +224,7 @@ impl<W: Write> RdbWriter<W> {
                 Some(sizes) => sizes.get(&self.key.db).copied(),
                 None => self.source_hints.get(&self.key.db).copied(),
             };
-            if let (Some((keys, expires)), true) = (hint, t.has_aux()) {
+            if let (Some((keys, expires)), true) = (hint, has_aux) {
                 self.record.push(opcode::RESIZEDB);
                 put_len(&mut self.record, keys);
                 put_len(&mut self.record, expires);
@@ -234,7 +235,7 @@ impl<W: Write> RdbWriter<W> {
             self.record.push(opcode::EXPIRETIME_MS);
             self.record.extend_from_slice(&ms.to_le_bytes());
         }
-        if t.has_streams() {
+        if has_streams {
             if let Some(idle) = self.key.lru_idle_s {
                 self.record.push(opcode::IDLE);
                 put_len(&mut self.record, idle);
@@ -244,7 +245,7 @@ impl<W: Write> RdbWriter<W> {
                 self.record.push(freq);
             }
         }
-        if t.has_key_meta() && !self.key.meta.is_empty() {
+        if has_key_meta && !self.key.meta.is_empty() {
             self.record.push(opcode::KEY_META_OR_SLOT_IMPORT);
             put_len(&mut self.record, self.key.meta.len() as u64);
             for m in &self.key.meta {
