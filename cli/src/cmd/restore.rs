@@ -44,6 +44,13 @@ struct Tally {
     warnings: Vec<String>,
 }
 
+/// A sent batch whose replies are not read yet.
+struct InFlight {
+    sent: Sent,
+    labels: Vec<(String, bool)>,
+    routes: Vec<Route>,
+}
+
 /// Batches commands to a [`Link`] (or nowhere, for `--dry-run`), attributing failures
 /// to keys, and renumbering databases.
 struct Sender<'a> {
@@ -57,7 +64,9 @@ struct Sender<'a> {
     labels: Vec<(String, bool)>,
     bytes: usize,
     db: Option<u64>,
-    in_flight: std::collections::VecDeque<(Sent, Vec<(String, bool)>)>,
+    in_flight: std::collections::VecDeque<InFlight>,
+    /// Keys with a failed command (since the set was last cleared).
+    failed_keys: HashSet<Vec<u8>>,
     tally: Tally,
 }
 
@@ -103,7 +112,7 @@ impl Sender<'_> {
             return Ok(());
         };
         let sent = link.send(&cmds, &routes).map_err(connection_error)?;
-        self.in_flight.push_back((sent, labels));
+        self.in_flight.push_back(InFlight { sent, labels, routes });
         while self.in_flight.len() > IN_FLIGHT {
             self.complete_oldest()?;
         }
@@ -120,13 +129,20 @@ impl Sender<'_> {
     }
 
     fn complete_oldest(&mut self) -> std::io::Result<()> {
-        let (Some(link), Some((sent, labels))) = (self.link.as_deref_mut(), self.in_flight.pop_front()) else {
+        let (Some(link), Some(InFlight { sent, labels, routes })) =
+            (self.link.as_deref_mut(), self.in_flight.pop_front())
+        else {
             return Ok(());
         };
         let results = link.receive(sent).map_err(connection_error)?;
-        for ((label, restores_key), r) in labels.into_iter().zip(results) {
+        for (((label, restores_key), route), r) in labels.into_iter().zip(routes).zip(results) {
             match r {
-                Err(e) => self.tally.failures.push(format!("{label}: {e}")),
+                Err(e) => {
+                    if let Route::Key(k) = route {
+                        self.failed_keys.insert(k);
+                    }
+                    self.tally.failures.push(format!("{label}: {e}"));
+                }
                 Ok(()) if restores_key => self.tally.restored += 1,
                 Ok(()) => {}
             }
@@ -329,6 +345,7 @@ pub fn run(a: &RestoreArgs, quiet: bool) -> CmdResult {
         bytes: 0,
         db: None,
         in_flight: std::collections::VecDeque::new(),
+        failed_keys: HashSet::new(),
         tally: Tally::default(),
     };
     let restorer = Restorer {
@@ -388,7 +405,8 @@ fn send_oversized(a: &RestoreArgs, r: &mut Restorer<'_>, quiet: bool) -> anyhow:
             keys.remove(&k);
         }
     }
-    let failed_before = r.sender.tally.failures.len();
+    r.sender.drain()?;
+    r.sender.failed_keys.clear();
     let mut writer = RespWriter::new(&mut r.sender).max_bulk(r.max_bulk);
     if a.replace {
         writer = writer.delete_first();
@@ -397,8 +415,7 @@ fn send_oversized(a: &RestoreArgs, r: &mut Restorer<'_>, quiet: bool) -> anyhow:
     super::read_file(Input::open(&a.file, quiet)?, &mut v)?;
     r.sender.drain()?;
     // A key counts as restored when none of its commands failed.
-    let failed: HashSet<String> = r.sender.tally.failures[failed_before..].iter().cloned().collect();
-    let ok = keys.iter().filter(|(_, k)| !failed.iter().any(|f| f.contains(&escape_bytes(k, 80)))).count() as u64;
+    let ok = keys.iter().filter(|(_, k)| !r.sender.failed_keys.contains(k)).count() as u64;
     r.sender.tally.via_commands += ok;
     r.sender.tally.restored += ok;
     Ok(())
