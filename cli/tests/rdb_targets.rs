@@ -125,3 +125,22 @@ fn fixtures_convert_to_their_own_and_older_servers() {
     assert!(pairs >= 20, "only {pairs} conversions tried");
     assert!(failures.is_empty(), "{} of {pairs} conversions failed:\n{}", failures.len(), failures.join("\n\n"));
 }
+
+/// The RESIZEDB hints of the input reach the output (the key filter used to drop them).
+#[test]
+fn resizedb_hints_are_kept() {
+    let input = repo_root().join("fixtures/redis-7.0.15/dump.rdb");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = dir.path().join("out.rdb");
+    let out = rdbkit(&["convert", path_str(&input), "--to", "rdb", "-o", path_str(&output)]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let hints = |file: &Path| -> Vec<Value> {
+        let out = rdbkit(&["info", "--format", "json", path_str(file)]);
+        assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+        let info: Value = serde_json::from_slice(&out.stdout).expect("info JSON");
+        info["databases"].as_array().expect("databases").iter().map(|d| d["resizedb_hint"].clone()).collect()
+    };
+    let want = hints(&input);
+    assert!(want.iter().all(|h| h.is_object()), "the fixture has hints: {want:?}");
+    assert_eq!(hints(&output), want);
+}

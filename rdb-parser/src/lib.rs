@@ -35,8 +35,10 @@ mod decode;
 mod entries;
 mod error;
 mod escape;
+mod filter;
 #[doc(hidden)]
 pub mod fuzzing;
+mod glob;
 mod header;
 pub mod memory;
 mod model;
@@ -54,6 +56,8 @@ pub use checks::MAX_DUPLICATE_CHECK;
 pub use entries::{replay_entry, Entries, EntryBuilder};
 pub use error::{Error, ErrorKind, Result, VisitError};
 pub use escape::escape_bytes;
+pub use filter::{Filtered, KeyFilter, KeyPredicate};
+pub use glob::KeyPattern;
 pub use header::{Dialect, Header, MAX_REDIS_VERSION, VALKEY_VERSIONS};
 pub use model::{
     Consumer, Entry, HashField, IdmpProducer, KeyMeta, ModuleAux, ModuleOp, ModuleValue, PendingEntry, PreGaFunction,

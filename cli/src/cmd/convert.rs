@@ -3,18 +3,18 @@
 use std::io::Write;
 
 use anyhow::Context;
-use rdb_parser::{EntryBuilder, RdbReader, Step};
+use rdb_parser::{EntryBuilder, Filtered, KeyFilter, RdbReader, Step};
 
 use crate::args::{ConvertArgs, ConvertTo};
 use crate::exit::Code;
-use crate::filter::{Filter, Filtered};
+use crate::filter::key_filter;
 use crate::input::Input;
 use crate::output::resp::{RespOut, RespWriter};
 use crate::output::{record, Output};
 use crate::CmdResult;
 
 pub fn run(a: &ConvertArgs, quiet: bool) -> CmdResult {
-    let filter = Filter::new(&a.filter.dbs, &a.filter.keys, &a.filter.types)?;
+    let filter = key_filter(&a.filter.dbs, &a.filter.keys, &a.filter.types)?;
     let rdb_only = a.rdb.target.is_some() || a.rdb.rdb_version.is_some() || a.rdb.lossy || !a.rdb.rename_db.is_empty();
     if rdb_only && a.to != ConvertTo::Rdb {
         return Err(crate::exit::usage("--target, --rdb-version, --lossy and --rename-db apply to --to rdb only"));
@@ -39,7 +39,7 @@ pub fn run(a: &ConvertArgs, quiet: bool) -> CmdResult {
 }
 
 /// Streams one record per key; as a JSON array when `array` is set.
-fn write_records(input: Input, filter: &Filter, out: &mut Output, array: bool) -> anyhow::Result<()> {
+fn write_records(input: Input, filter: &KeyFilter, out: &mut Output, array: bool) -> anyhow::Result<()> {
     let Input { name, reader, progress } = input;
     let mut r = RdbReader::new(reader);
     let mut v = Filtered::new(EntryBuilder::new(), filter);

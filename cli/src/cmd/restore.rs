@@ -10,13 +10,13 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use rdb_parser::writer::{DumpEncoder, DumpedKey, PayloadSink};
-use rdb_parser::{escape_bytes, ReaderOptions, Target, VisitResult};
+use rdb_parser::{escape_bytes, Filtered, ReaderOptions, Target, VisitResult};
 use redis::Cmd;
 use serde_json::json;
 
 use crate::args::{ReportFormat, RestoreArgs};
 use crate::exit::{usage, Code};
-use crate::filter::{Filter, Filtered};
+use crate::filter::key_filter;
 use crate::input::Input;
 use crate::net::{ConnectOptions, Link, Route, Sent, ServerUrl};
 use crate::output::resp::{CommandSink, RespWriter};
@@ -323,7 +323,7 @@ fn named_target(name: &str) -> anyhow::Result<Target> {
 }
 
 pub fn run(a: &RestoreArgs, quiet: bool) -> CmdResult {
-    let filter = Filter::new(&a.filter.dbs, &a.filter.keys, &a.filter.types)?;
+    let filter = key_filter(&a.filter.dbs, &a.filter.keys, &a.filter.types)?;
     if a.pipeline == 0 {
         return Err(usage("--pipeline must be at least 1"));
     }

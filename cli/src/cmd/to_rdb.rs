@@ -6,12 +6,12 @@ use std::path::Path;
 
 use anyhow::Context;
 use rdb_parser::{
-    KeyEnd, KeyStart, RdbReader, RdbWriter, Target, Visit, VisitError, VisitResult, Visitor, WriterOptions,
+    Filtered, KeyEnd, KeyFilter, KeyStart, RdbReader, RdbWriter, Target, Visit, VisitError, VisitResult, Visitor,
+    WriterOptions,
 };
 
 use crate::args::{ConvertArgs, RdbOutArgs};
 use crate::exit::usage;
-use crate::filter::{Filter, Filtered};
 use crate::input::Input;
 use crate::output::Output;
 
@@ -54,7 +54,7 @@ impl Visitor for DbSizes {
     }
 }
 
-pub fn run(a: &ConvertArgs, filter: &Filter, quiet: bool) -> anyhow::Result<()> {
+pub fn run(a: &ConvertArgs, filter: &KeyFilter, quiet: bool) -> anyhow::Result<()> {
     if a.output.is_none() && std::io::stdout().is_terminal() {
         return Err(usage("refusing to write a binary RDB to a terminal; give -o FILE or redirect stdout"));
     }

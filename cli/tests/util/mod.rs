@@ -69,3 +69,28 @@ pub fn server_dirs(root: &Path) -> Vec<PathBuf> {
     dirs.sort();
     dirs
 }
+
+/// Converts a dump to NDJSON records with extra `convert` arguments (which must succeed).
+pub fn convert_ndjson_args(args: &[&str], dump: &str) -> Vec<serde_json::Value> {
+    let mut all = vec!["convert", "--to", "ndjson"];
+    all.extend_from_slice(args);
+    all.push(dump);
+    let out = rdbkit(&all);
+    assert_eq!(out.status.code(), Some(0), "{all:?}: {}", describe(&out));
+    String::from_utf8(out.stdout)
+        .expect("NDJSON is UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+        .collect()
+}
+
+/// The key of an NDJSON record as bytes (a JSON string, or `{"base64": ...}`).
+pub fn key_bytes(record: &serde_json::Value) -> Vec<u8> {
+    use base64::Engine;
+    match &record["key"] {
+        serde_json::Value::String(s) => s.as_bytes().to_vec(),
+        other => base64::engine::general_purpose::STANDARD
+            .decode(other["base64"].as_str().expect("a base64 key"))
+            .expect("valid base64"),
+    }
+}

@@ -15,7 +15,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use rdb_parser::memory::{MemoryOptions, MemoryVisitor};
-use rdb_parser::{RdbReader, Step};
+use rdb_parser::{Filtered, RdbReader, Step};
 use serde_json::json;
 
 pub use args::{MemoryArgs, MemoryFormat};
@@ -23,7 +23,7 @@ use prefix::PrefixTree;
 use summary::Summary;
 
 use crate::exit::{usage, Code};
-use crate::filter::{Filter, Filtered};
+use crate::filter::key_filter;
 use crate::input::Input;
 use crate::output::Output;
 use crate::CmdResult;
@@ -34,7 +34,7 @@ const DEFAULT_SEPARATORS: &str = ":";
 const JSON_CHILDREN: usize = 1000;
 
 pub fn run(a: &MemoryArgs, quiet: bool) -> CmdResult {
-    let filter = Filter::new(&a.filter.dbs, &a.filter.keys, &a.filter.types)?;
+    let filter = key_filter(&a.filter.dbs, &a.filter.keys, &a.filter.types)?;
     let seps = match (&a.by_prefix, &a.html) {
         (Some(s), _) => Some(separators(s)?),
         (None, Some(_)) => Some(DEFAULT_SEPARATORS.as_bytes().to_vec()),
