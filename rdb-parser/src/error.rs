@@ -134,6 +134,15 @@ impl Error {
         }
     }
 
+    /// Takes out the visitor's error when a visitor stopped the read; otherwise gives
+    /// the error back.
+    pub fn into_visitor_error(self) -> std::result::Result<VisitError, Error> {
+        match self.kind {
+            ErrorKind::Visitor(e) => Ok(e),
+            kind => Err(Error { kind, ..self }),
+        }
+    }
+
     /// The visitor's error, when a visitor stopped the read.
     pub fn visitor_error(&self) -> Option<&VisitError> {
         match &self.kind {

@@ -267,6 +267,33 @@ impl<R: Read> RdbReader<R> {
         }
     }
 
+    /// Reads to the end of the input after the RDB and returns how many bytes follow the
+    /// checksum. Servers stop reading at the checksum and ignore them (files captured from
+    /// a replication stream end with a 40-byte marker, say), so they do not make a file
+    /// invalid.
+    ///
+    /// Files older than RDB 5 have no checksum, so bytes after their end are refused: a
+    /// damaged version digit (9 read as 1) would otherwise hide the checksum.
+    pub fn finish(mut self) -> Result<u64> {
+        let version = self.header()?.version;
+        let end = self.offset();
+        let (buffered, rest) = self.into_remainder();
+        let mut n = buffered.len() as u64;
+        if let Some(mut rest) = rest {
+            n += std::io::copy(&mut rest, &mut std::io::sink()).map_err(|e| Error::new(end, ErrorKind::Io(e)))?;
+        }
+        if n > 0 && version < 5 {
+            return Err(Error::corrupt(
+                end,
+                format!(
+                    "{n} bytes follow the end of an RDB {version} file, which has no checksum; \
+                     the header is probably damaged"
+                ),
+            ));
+        }
+        Ok(n)
+    }
+
     /// True when nothing follows the checksum.
     pub fn at_eof(&mut self) -> Result<bool> {
         match &mut self.state {
