@@ -153,10 +153,16 @@ pub struct RestoreArgs {
     /// Read the password from this file (first line).
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
-    /// CA certificate (PEM) to verify a TLS server.
+    /// CA certificate (PEM) to verify a TLS server (rediss:// only).
     #[arg(long, value_name = "FILE")]
     pub tls_ca: Option<PathBuf>,
-    /// Do not verify the TLS server's certificate.
+    /// Client certificate (PEM) for servers that require one (with --tls-key).
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Do not verify the TLS server's certificate (rediss:// only).
     #[arg(long)]
     pub tls_insecure: bool,
     /// The URL is a cluster node: discover the slots and follow MOVED/ASK.

@@ -35,21 +35,43 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
     Coded { code: Code::Usage, message: message.into() }.into()
 }
 
-/// A bad-data error (exit 1).
-pub fn bad_data(message: impl Into<String>) -> anyhow::Error {
-    Coded { code: Code::BadData, message: message.into() }.into()
+fn classify_rdb(e: &rdb_parser::Error) -> Code {
+    if e.is_io() {
+        Code::Io
+    } else {
+        Code::BadData
+    }
+}
+
+fn classify_resp(e: &resp::Error) -> Code {
+    if e.is_usage() {
+        Code::Usage
+    } else {
+        Code::Io
+    }
 }
 
 /// Maps an error to its exit code by walking its causes.
 pub fn classify(err: &anyhow::Error) -> Code {
     for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<backup::Error>() {
+            return match e {
+                backup::Error::Usage(_) => Code::Usage,
+                backup::Error::Server(e) => classify_resp(e),
+                backup::Error::Dump(e) => classify_rdb(e),
+                _ => Code::Io,
+            };
+        }
         if let Some(c) = cause.downcast_ref::<Coded>() {
             return c.code;
         }
         if let Some(e) = cause.downcast_ref::<rdb_parser::Error>() {
-            return if e.is_io() { Code::Io } else { Code::BadData };
+            return classify_rdb(e);
         }
-        if cause.downcast_ref::<std::io::Error>().is_some() || cause.downcast_ref::<redis::RedisError>().is_some() {
+        if let Some(e) = cause.downcast_ref::<resp::Error>() {
+            return classify_resp(e);
+        }
+        if cause.downcast_ref::<std::io::Error>().is_some() {
             return Code::Io;
         }
     }

@@ -5,7 +5,7 @@ mod cmd;
 mod exit;
 mod filter;
 mod input;
-mod net;
+
 mod output;
 
 use std::process::ExitCode;

@@ -1,4 +1,4 @@
-//! A RESP command stream that recreates the dataset (`redis-cli --pipe` input).
+//! The commands that recreate an RDB's dataset (`redis-cli --pipe` input, AOF rewrite).
 //!
 //! Commands follow the server's own AOF rewrite: SET (then APPEND for huge strings),
 //! RPUSH, SADD, ZADD, HMSET in batches, HPEXPIREAT for field TTLs, XADD / XSETID /
@@ -12,7 +12,7 @@ use rdb_parser::{
     VisitResult, Visitor,
 };
 
-use super::json::python_repr;
+use crate::encode::write_command;
 
 /// Elements per command, as in the servers' AOF rewrite.
 const ITEMS_PER_COMMAND: usize = 64;
@@ -212,20 +212,13 @@ impl<S: CommandSink> RespWriter<S> {
     }
 }
 
-/// Writes one command as a RESP array of bulk strings.
-pub fn write_command(out: &mut impl Write, args: &[&[u8]]) -> std::io::Result<()> {
-    let mut head = itoa::Buffer::new();
-    out.write_all(b"*")?;
-    out.write_all(head.format(args.len()).as_bytes())?;
-    out.write_all(b"\r\n")?;
-    for a in args {
-        out.write_all(b"$")?;
-        out.write_all(head.format(a.len()).as_bytes())?;
-        out.write_all(b"\r\n")?;
-        out.write_all(a)?;
-        out.write_all(b"\r\n")?;
+/// A score as ZADD reads it back exactly: the shortest round-trip decimal, `inf`, `-inf`.
+fn score_text(score: f64) -> String {
+    match score {
+        f64::INFINITY => "inf".to_string(),
+        f64::NEG_INFINITY => "-inf".to_string(),
+        s => format!("{s:?}"),
     }
-    Ok(())
 }
 
 /// Parses "7.2.4" into (7, 2).
@@ -300,11 +293,7 @@ impl<S: CommandSink> Visitor for RespWriter<S> {
     }
 
     fn zset_member(&mut self, member: &[u8], score: f64) -> VisitResult {
-        let text = match score {
-            f64::INFINITY => "inf".to_string(),
-            f64::NEG_INFINITY => "-inf".to_string(),
-            s => python_repr(s),
-        };
+        let text = score_text(score);
         self.push(text.as_bytes());
         self.push(member);
         if self.batch_full() {

@@ -4,12 +4,12 @@ use std::io::Write;
 
 use anyhow::Context;
 use rdb_parser::{EntryBuilder, Filtered, KeyFilter, RdbReader, Step};
+use resp::rewrite::{RespOut, RespWriter};
 
 use crate::args::{ConvertArgs, ConvertTo};
 use crate::exit::Code;
 use crate::filter::key_filter;
 use crate::input::Input;
-use crate::output::resp::{RespOut, RespWriter};
 use crate::output::{record, Output};
 use crate::CmdResult;
 

@@ -28,25 +28,8 @@ pub fn read_file_with<V: Visitor>(input: Input, v: &mut V, options: ReaderOption
     Ok(trailing)
 }
 
-/// Counts the bytes after the checksum. Servers stop reading at the checksum and ignore
-/// them (files captured from a replication stream end with a 40-byte marker, say), so
-/// they do not make a file invalid; `verify` and `info` report them.
-///
-/// Files older than RDB 5 have no checksum, so bytes after their end are refused: a
-/// damaged version digit (9 read as 1) would otherwise hide the checksum.
-pub fn trailing_bytes<R: std::io::Read>(mut r: RdbReader<R>) -> anyhow::Result<u64> {
-    let version = r.header()?.version;
-    let end = r.offset();
-    let (buffered, rest) = r.into_remainder();
-    let mut n = buffered.len() as u64;
-    if let Some(mut rest) = rest {
-        n += std::io::copy(&mut rest, &mut std::io::sink())?;
-    }
-    if n > 0 && version < 5 {
-        return Err(crate::exit::bad_data(format!(
-            "offset {end}: {n} bytes follow the end of an RDB {version} file, which has no checksum; \
-             the header is probably damaged"
-        )));
-    }
-    Ok(n)
+/// Reads what follows the RDB; see [`RdbReader::finish`]. Returns the count of bytes
+/// after the checksum.
+pub fn trailing_bytes<R: std::io::Read>(r: RdbReader<R>) -> anyhow::Result<u64> {
+    Ok(r.finish()?)
 }

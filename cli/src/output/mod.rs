@@ -2,7 +2,6 @@
 
 pub mod json;
 pub mod record;
-pub mod resp;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};

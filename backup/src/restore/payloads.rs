@@ -1,0 +1,110 @@
+//! The first pass: function libraries, then one `RESTORE` per key; values too large for
+//! one command are set aside for the second pass.
+
+use std::collections::HashSet;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rdb_parser::writer::{DumpedKey, PayloadSink};
+use rdb_parser::{escape_bytes, VisitResult};
+use resp::Route;
+
+use super::sender::Sender;
+
+pub(super) fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// Receives each key's DUMP payload from the encoder and queues its RESTORE.
+pub(super) struct Restorer<'a> {
+    pub sender: Sender<'a>,
+    pub replace: bool,
+    pub lossy: bool,
+    pub server: (u32, u32, u32),
+    pub max_bulk: usize,
+    pub oversized: HashSet<(u64, Vec<u8>)>,
+}
+
+/// Queues `RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s | FREQ f]`; servers
+/// before 5.0 get a relative TTL and no ABSTTL/IDLETIME/FREQ.
+fn push_restore(
+    sender: &mut Sender<'_>,
+    k: &DumpedKey<'_>,
+    replace: bool,
+    server: (u32, u32, u32),
+    label: String,
+) -> resp::Result<()> {
+    let modern = server >= (5, 0, 0);
+    let ttl = match k.expire_at_ms {
+        None => 0,
+        Some(t) if modern => t,
+        Some(t) => (t - now_ms()).max(1),
+    };
+    let mut ttl_text = itoa::Buffer::new();
+    let mut hint_text = itoa::Buffer::new();
+    let mut args: Vec<&[u8]> = vec![b"RESTORE", k.key, ttl_text.format(ttl).as_bytes(), k.payload];
+    if replace {
+        args.push(b"REPLACE");
+    }
+    if modern {
+        if k.expire_at_ms.is_some() {
+            args.push(b"ABSTTL");
+        }
+        match (k.lfu_freq, k.lru_idle_s) {
+            (Some(f), _) => args.extend([b"FREQ".as_slice(), hint_text.format(f).as_bytes()]),
+            (None, Some(s)) => args.extend([b"IDLETIME".as_slice(), hint_text.format(s).as_bytes()]),
+            _ => {}
+        }
+    }
+    sender.push(&args, Route::Key(k.key.to_vec()), label, true)
+}
+
+fn visit_err(e: resp::Error) -> rdb_parser::VisitError {
+    Box::new(e)
+}
+
+impl PayloadSink for Restorer<'_> {
+    fn function(&mut self, code: &[u8]) -> VisitResult {
+        if self.server < (7, 0, 0) {
+            self.sender.tally.warnings.push("function libraries need Redis 7.0 or later; not loaded".into());
+            return Ok(());
+        }
+        let args: &[&[u8]] =
+            if self.replace { &[b"FUNCTION", b"LOAD", b"REPLACE", code] } else { &[b"FUNCTION", b"LOAD", code] };
+        self.sender.push(args, Route::AllMasters, "function library".into(), false).map_err(visit_err)
+    }
+
+    fn key(&mut self, k: &DumpedKey<'_>) -> VisitResult {
+        let db = self.sender.target_db(k.db);
+        let name = escape_bytes(k.key, 80);
+        let cluster = self.sender.is_cluster();
+        let t = &mut self.sender.tally;
+        if k.payload.is_empty() {
+            t.dropped += 1;
+            t.warnings.push(format!("db {db} key {name} left out: {}", k.losses.join("; ")));
+            return Ok(());
+        }
+        if !k.losses.is_empty() {
+            if !self.lossy {
+                t.failures
+                    .push(format!("db {db} key {name}: the server cannot hold {}; use --lossy", k.losses.join("; ")));
+                return Ok(());
+            }
+            t.warnings.push(format!("db {db} key {name}: left out {}", k.losses.join("; ")));
+        }
+        if cluster && db != 0 {
+            t.failures.push(format!("db {db} key {name}: a cluster has only database 0 (use --db or --rename-db)"));
+            return Ok(());
+        }
+        if k.expire_at_ms.is_some_and(|e| e <= now_ms()) {
+            t.expired += 1;
+            return Ok(());
+        }
+        if k.payload.len() > self.max_bulk {
+            self.oversized.insert((k.db, k.key.to_vec()));
+            return Ok(());
+        }
+        t.payload_bytes += k.payload.len() as u64;
+        self.sender.select(k.db).map_err(visit_err)?;
+        push_restore(&mut self.sender, k, self.replace, self.server, format!("db {db} key {name}")).map_err(visit_err)
+    }
+}
