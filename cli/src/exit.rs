@@ -82,9 +82,10 @@ pub fn classify(err: &anyhow::Error) -> Code {
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|c| {
         let io = c.downcast_ref::<std::io::Error>().or_else(|| {
-            c.downcast_ref::<rdb_parser::Error>()
-                .and_then(|e| e.visitor_error())
-                .and_then(|v| v.downcast_ref::<std::io::Error>())
+            c.downcast_ref::<rdb_parser::Error>().and_then(|e| match e.kind() {
+                rdb_parser::ErrorKind::Io(io) => Some(io),
+                _ => e.visitor_error().and_then(|v| v.downcast_ref::<std::io::Error>()),
+            })
         });
         io.is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })

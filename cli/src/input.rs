@@ -41,6 +41,10 @@ impl Input {
         }
         let name = path.display().to_string();
         let file = File::open(path).with_context(|| format!("{name}: cannot open"))?;
+        if file.metadata().is_ok_and(|m| m.is_dir()) {
+            let e = io::Error::new(io::ErrorKind::IsADirectory, "it is a directory, not a file");
+            return Err(anyhow::Error::new(e).context(format!("{name}: cannot read")));
+        }
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         let progress = (!quiet && len >= PROGRESS_MIN_BYTES && io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new(len);

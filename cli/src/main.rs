@@ -1,5 +1,13 @@
 //! `rdbkit`: command-line front end over `rdb-parser` and `aof-tools`.
 
+/// `eprintln!` that never panics: a closed or full standard error is not worth a crash.
+macro_rules! stderr {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod args;
 mod cmd;
 mod exit;
@@ -28,7 +36,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code as u8),
         Err(err) if exit::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            stderr!("error: {err:#}");
             ExitCode::from(exit::classify(&err) as u8)
         }
     }

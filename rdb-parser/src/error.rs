@@ -165,14 +165,9 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
-            ErrorKind::Io(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+/// No `source()`: the message already includes the I/O error's text, and a source
+/// would print it twice in a chain ("Is a directory: Is a directory").
+impl std::error::Error for Error {}
 
 /// Result alias used throughout the crate.
 pub type Result<T> = std::result::Result<T, Error>;

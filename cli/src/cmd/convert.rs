@@ -2,7 +2,6 @@
 
 use std::io::Write;
 
-use anyhow::Context;
 use rdb_parser::{EntryBuilder, Filtered, KeyFilter, RdbReader, Step};
 use resp::rewrite::{RespOut, RespWriter};
 
@@ -10,6 +9,7 @@ use crate::args::{ConvertArgs, ConvertTo};
 use crate::exit::Code;
 use crate::filter::key_filter;
 use crate::input::Input;
+use crate::output::paths::check_distinct;
 use crate::output::{record, Output};
 use crate::CmdResult;
 
@@ -19,6 +19,7 @@ pub fn run(a: &ConvertArgs, quiet: bool) -> CmdResult {
     if rdb_only && a.to != ConvertTo::Rdb {
         return Err(crate::exit::usage("--target, --rdb-version, --lossy and --rename-db apply to --to rdb only"));
     }
+    check_distinct(&[("input", &a.input)], &[("-o", a.output.as_deref())])?;
     match a.to {
         ConvertTo::Rdb => super::to_rdb::run(a, &filter, quiet)?,
         ConvertTo::Ndjson | ConvertTo::Json => {
@@ -49,7 +50,7 @@ fn write_records(input: Input, filter: &KeyFilter, out: &mut Output, array: bool
         out.write_all(b"[")?;
     }
     loop {
-        match r.next_record(&mut v).with_context(|| name.clone())? {
+        match r.next_record(&mut v).map_err(|e| super::read_error(e, &name))? {
             Step::End => break,
             Step::Record => {}
             Step::Key => {
@@ -67,7 +68,7 @@ fn write_records(input: Input, filter: &KeyFilter, out: &mut Output, array: bool
             }
         }
     }
-    super::trailing_bytes(r).with_context(|| name)?;
+    super::trailing_bytes(r, &name)?;
     if array {
         out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
     }

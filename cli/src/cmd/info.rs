@@ -1,6 +1,8 @@
 //! `rdbkit info`: what a dump holds, from one full pass.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rdb_parser::{Checksum, Header, KeyEnd, KeyStart, ModuleAux, ModuleValue, Visit, VisitError, VisitResult, Visitor};
@@ -10,6 +12,7 @@ use super::verify::checksum_text;
 use crate::args::{InfoArgs, ReportFormat};
 use crate::exit::Code;
 use crate::input::Input;
+use crate::output::Output;
 use crate::CmdResult;
 
 #[derive(Default)]
@@ -151,32 +154,36 @@ impl Collector {
     }
 }
 
-fn print_text(j: &Value) {
+/// The report for people.
+fn text(j: &Value) -> String {
+    let mut out = String::new();
     let s = |v: &Value| match v {
         Value::String(s) => s.clone(),
         Value::Null => "-".into(),
         other => other.to_string(),
     };
-    println!("file:       {} ({} bytes)", s(&j["file"]), s(&j["bytes"]));
-    println!("format:     {} (RDB {}, {} dialect)", s(&j["magic"]), s(&j["rdb_version"]), s(&j["dialect"]));
-    println!("checksum:   {}", s(&j["checksum"]));
-    println!("keys:       {}", s(&j["keys"]));
+    let _ = writeln!(out, "file:       {} ({} bytes)", s(&j["file"]), s(&j["bytes"]));
+    let _ =
+        writeln!(out, "format:     {} (RDB {}, {} dialect)", s(&j["magic"]), s(&j["rdb_version"]), s(&j["dialect"]));
+    let _ = writeln!(out, "checksum:   {}", s(&j["checksum"]));
+    let _ = writeln!(out, "keys:       {}", s(&j["keys"]));
     if j["trailing_bytes"].as_u64().unwrap_or(0) > 0 {
-        println!("trailing:   {} bytes after the checksum (servers ignore them)", s(&j["trailing_bytes"]));
+        let _ = writeln!(out, "trailing:   {} bytes after the checksum (servers ignore them)", s(&j["trailing_bytes"]));
     }
     if let Some(aux) = j["aux"].as_array().filter(|a| !a.is_empty()) {
-        println!("aux fields:");
+        let _ = writeln!(out, "aux fields:");
         for a in aux {
-            println!("  {} = {}", s(&a["key"]), s(&a["value"]));
+            let _ = writeln!(out, "  {} = {}", s(&a["key"]), s(&a["value"]));
         }
     }
-    println!("databases:");
+    let _ = writeln!(out, "databases:");
     for d in j["databases"].as_array().into_iter().flatten() {
         let hint = match &d["resizedb_hint"] {
             Value::Null => String::new(),
             h => format!(", RESIZEDB hint {}/{}", s(&h["keys"]), s(&h["expires"])),
         };
-        println!(
+        let _ = writeln!(
+            out,
             "  db {}: {} keys, {} with expiry ({} already expired), {} empty{hint}",
             s(&d["db"]),
             s(&d["keys"]),
@@ -187,29 +194,30 @@ fn print_text(j: &Value) {
         let types: Vec<String> =
             d["types"].as_object().into_iter().flatten().map(|(k, v)| format!("{k} {}", s(v))).collect();
         if !types.is_empty() {
-            println!("        {}", types.join(", "));
+            let _ = writeln!(out, "        {}", types.join(", "));
         }
     }
     let enc: Vec<String> =
         j["encodings"].as_object().into_iter().flatten().map(|(k, v)| format!("{k} {}", s(v))).collect();
-    println!("encodings:  {}", if enc.is_empty() { "-".into() } else { enc.join(", ") });
+    let _ = writeln!(out, "encodings:  {}", if enc.is_empty() { "-".into() } else { enc.join(", ") });
     let funcs: Vec<String> = j["functions"]
         .as_array()
         .into_iter()
         .flatten()
         .map(|f| format!("{} ({})", s(&f["library"]), s(&f["engine"])))
         .collect();
-    println!("functions:  {}", if funcs.is_empty() { "none".into() } else { funcs.join(", ") });
+    let _ = writeln!(out, "functions:  {}", if funcs.is_empty() { "none".into() } else { funcs.join(", ") });
     let mods: Vec<String> =
         j["module_types"].as_object().into_iter().flatten().map(|(k, v)| format!("{k} ({} keys)", s(v))).collect();
-    println!("modules:    {}", if mods.is_empty() { "none".into() } else { mods.join(", ") });
+    let _ = writeln!(out, "modules:    {}", if mods.is_empty() { "none".into() } else { mods.join(", ") });
     for (label, key) in
         [("slot info", "slot_info_records"), ("LRU idle", "keys_with_lru_idle"), ("LFU freq", "keys_with_lfu_freq")]
     {
         if j[key].as_u64().unwrap_or(0) > 0 {
-            println!("{:<11} {} keys/records", format!("{label}:"), s(&j[key]));
+            let _ = writeln!(out, "{:<11} {} keys/records", format!("{label}:"), s(&j[key]));
         }
     }
+    out
 }
 
 pub fn run(a: &InfoArgs, quiet: bool) -> CmdResult {
@@ -221,9 +229,12 @@ pub fn run(a: &InfoArgs, quiet: bool) -> CmdResult {
     let trailing = super::read_file(input, &mut c)?;
     let mut j = c.to_json(&name, size);
     j["trailing_bytes"] = trailing.into();
-    match a.format {
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&j)?),
-        ReportFormat::Text => print_text(&j),
-    }
+    let text = match a.format {
+        ReportFormat::Json => serde_json::to_string_pretty(&j)? + "\n",
+        ReportFormat::Text => text(&j),
+    };
+    let mut out = Output::stdout();
+    out.write_all(text.as_bytes())?;
+    out.commit()?;
     Ok(Code::Ok)
 }

@@ -1,7 +1,7 @@
 //! `rdbkit restore`: load a dump into a running server or cluster (see
 //! [`backup::restore`]); this module only turns flags into options and prints.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use backup::restore::{restore, DumpSource, RestoreOptions, Summary};
@@ -12,6 +12,7 @@ use crate::args::{ReportFormat, RestoreArgs};
 use crate::exit::{usage, Code};
 use crate::filter::key_filter;
 use crate::input::Input;
+use crate::output::Output;
 use crate::CmdResult;
 
 /// Failures and warnings listed one by one.
@@ -87,10 +88,10 @@ fn report(format: ReportFormat, s: &Summary) -> CmdResult {
     let t = &s.tally;
     for (level, list) in [("warning", &t.warnings), ("error", &t.failures)] {
         for line in list.iter().take(MAX_LISTED) {
-            eprintln!("{level}: {line}");
+            stderr!("{level}: {line}");
         }
         if list.len() > MAX_LISTED {
-            eprintln!("{level}: ... and {} more", list.len() - MAX_LISTED);
+            stderr!("{level}: ... and {} more", list.len() - MAX_LISTED);
         }
     }
     let seconds = s.seconds;
@@ -100,9 +101,11 @@ fn report(format: ReportFormat, s: &Summary) -> CmdResult {
         "failed": t.failures.len(), "skipped_expired": t.expired, "left_out": t.dropped,
         "payload_bytes": t.payload_bytes, "seconds": seconds, "keys_per_second": rate,
     });
+    let mut out = Output::stdout();
     match format {
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
-        ReportFormat::Text => println!(
+        ReportFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?,
+        ReportFormat::Text => writeln!(
+            out,
             "{}{}: {} keys restored ({} as commands), {} failed, {} expired and skipped, {} left out; \
              {} payload bytes in {seconds:.2} s ({rate:.0} keys/s)",
             if s.dry_run { "dry run, nothing sent to " } else { "" },
@@ -113,7 +116,8 @@ fn report(format: ReportFormat, s: &Summary) -> CmdResult {
             t.expired,
             t.dropped,
             t.payload_bytes
-        ),
+        )?,
     }
+    out.commit()?;
     Ok(if t.failures.is_empty() { Code::Ok } else { Code::BadData })
 }

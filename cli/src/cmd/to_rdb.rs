@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::Path;
 
-use anyhow::Context;
 use rdb_parser::{
     Filtered, KeyEnd, KeyFilter, KeyStart, RdbReader, RdbWriter, Target, Visit, VisitError, VisitResult, Visitor,
     WriterOptions,
@@ -69,22 +68,22 @@ pub fn run(a: &ConvertArgs, filter: &KeyFilter, quiet: bool) -> anyhow::Result<(
     };
     let Input { name, reader, progress } = Input::open(&a.input, quiet)?;
     let mut r = RdbReader::new(reader);
-    let header = r.header().with_context(|| name.clone())?;
+    let header = r.header().map_err(|e| super::read_error(e, &name))?;
     let target = resolve_target(&a.rdb, header.version, header.dialect == rdb_parser::Dialect::Valkey)?;
     let mut out = Output::create(a.output.as_deref())?;
     let options =
         WriterOptions { target, lossy: a.rdb.lossy, rename_db: a.rdb.rename_db.iter().copied().collect(), db_sizes };
-    let writer = RdbWriter::new(&mut out, options).with_context(|| "cannot write the output")?;
+    let writer = RdbWriter::new(&mut out, options).map_err(|e| super::read_error(e, &name))?;
     let mut v = Filtered::new(writer, filter);
-    r.read_all(&mut v).with_context(|| name.clone())?;
-    super::trailing_bytes(r).with_context(|| name.clone())?;
+    r.read_all(&mut v).map_err(|e| super::read_error(e, &name))?;
+    super::trailing_bytes(r, &name)?;
     drop(progress);
-    let summary = v.inner.finish().with_context(|| name.clone())?;
+    let summary = v.inner.finish().map_err(|e| super::read_error(e, &name))?;
     for loss in summary.losses.iter().take(MAX_PRINTED_LOSSES) {
-        eprintln!("warning: {name}: left out: {loss}");
+        stderr!("warning: {name}: left out: {loss}");
     }
     if summary.losses.len() > MAX_PRINTED_LOSSES {
-        eprintln!("warning: {name}: {} more items left out", summary.losses.len() - MAX_PRINTED_LOSSES);
+        stderr!("warning: {name}: {} more items left out", summary.losses.len() - MAX_PRINTED_LOSSES);
     }
     out.commit()
 }

@@ -1,5 +1,6 @@
 //! `rdbkit verify`: full structural check and checksum of each file.
 
+use std::io::Write;
 use std::time::Instant;
 
 use rdb_parser::{Checksum, Header, KeyEnd, KeyStart, Visit, VisitError, VisitResult, Visitor};
@@ -7,6 +8,7 @@ use rdb_parser::{Checksum, Header, KeyEnd, KeyStart, Visit, VisitError, VisitRes
 use crate::args::{ReportFormat, VerifyArgs};
 use crate::exit::{classify, Code};
 use crate::input::Input;
+use crate::output::Output;
 use crate::CmdResult;
 
 /// Counts what a verification walked through.
@@ -47,6 +49,7 @@ pub fn checksum_text(c: Option<Checksum>) -> String {
 }
 
 pub fn run(a: &VerifyArgs, quiet: bool) -> CmdResult {
+    let mut out = Output::stdout();
     let mut worst = Code::Ok;
     let mut results = Vec::new();
     for path in &a.files {
@@ -60,9 +63,15 @@ pub fn run(a: &VerifyArgs, quiet: bool) -> CmdResult {
             Ok(_) => {
                 let version = tally.header.map(|h| h.label()).unwrap_or_default();
                 if a.format == ReportFormat::Text {
-                    println!("{name}: ok ({version}, {} keys, checksum {})", tally.keys, checksum_text(tally.checksum));
+                    writeln!(
+                        out,
+                        "{name}: ok ({version}, {} keys, checksum {})",
+                        tally.keys,
+                        checksum_text(tally.checksum)
+                    )?;
+                    out.flush()?;
                     if trailing > 0 {
-                        eprintln!("warning: {name}: {trailing} bytes after the checksum (servers ignore them)");
+                        stderr!("warning: {name}: {trailing} bytes after the checksum (servers ignore them)");
                     }
                 }
                 results.push(serde_json::json!({
@@ -74,7 +83,7 @@ pub fn run(a: &VerifyArgs, quiet: bool) -> CmdResult {
                 let code = classify(&err);
                 worst = worst.max(code);
                 if a.format == ReportFormat::Text {
-                    eprintln!("error: {err:#}");
+                    stderr!("error: {err:#}");
                 }
                 let offset = err.chain().find_map(|c| c.downcast_ref::<rdb_parser::Error>()).map(|e| e.offset());
                 results.push(serde_json::json!({
@@ -85,7 +94,9 @@ pub fn run(a: &VerifyArgs, quiet: bool) -> CmdResult {
         }
     }
     if a.format == ReportFormat::Json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
+        serde_json::to_writer_pretty(&mut out, &results)?;
+        out.write_all(b"\n")?;
     }
+    out.commit()?;
     Ok(worst)
 }

@@ -13,7 +13,6 @@ mod table;
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::Context;
 use rdb_parser::memory::{MemoryOptions, MemoryVisitor};
 use rdb_parser::{Filtered, RdbReader, Step};
 use serde_json::json;
@@ -25,6 +24,7 @@ use summary::Summary;
 use crate::exit::{usage, Code};
 use crate::filter::key_filter;
 use crate::input::Input;
+use crate::output::paths::check_distinct;
 use crate::output::Output;
 use crate::CmdResult;
 
@@ -40,6 +40,7 @@ pub fn run(a: &MemoryArgs, quiet: bool) -> CmdResult {
         (None, Some(_)) => Some(DEFAULT_SEPARATORS.as_bytes().to_vec()),
         (None, None) => None,
     };
+    check_distinct(&[("input", &a.file)], &[("-o", a.output.as_deref()), ("--html", a.html.as_deref())])?;
     let input = Input::open(&a.file, quiet)?;
     let mut out = Output::create(a.output.as_deref())?;
     let options = MemoryOptions { allocator: a.allocator, server_version: a.server_version };
@@ -56,7 +57,7 @@ pub fn run(a: &MemoryArgs, quiet: bool) -> CmdResult {
     let Input { name, reader, progress } = input;
     let mut r = RdbReader::new(reader);
     loop {
-        match r.next_record(&mut v).with_context(|| name.clone())? {
+        match r.next_record(&mut v).map_err(|e| super::read_error(e, &name))? {
             Step::End => break,
             Step::Record => {}
             Step::Key => {
@@ -81,7 +82,7 @@ pub fn run(a: &MemoryArgs, quiet: bool) -> CmdResult {
             }
         }
     }
-    super::trailing_bytes(r).with_context(|| name.clone())?;
+    super::trailing_bytes(r, &name)?;
     drop(progress);
 
     let profile = v.inner.profile();
