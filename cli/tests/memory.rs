@@ -328,3 +328,36 @@ fn exit_codes_follow_the_contract() {
     assert_eq!(code(&["memory", path_str(&cut), "--format", "csv", "-o", path_str(&out)]), Some(1));
     assert!(!out.exists());
 }
+
+/// Key names with a right-to-left override, invisible characters and a terminal escape
+/// sequence are shown escaped in the HTML report and the table, never obeyed.
+#[test]
+fn hidden_characters_in_key_names_are_shown_escaped() {
+    let servers = testkit::require_all().expect("servers (RDBKIT_REQUIRE_SERVERS)");
+    let Some(server) = servers.first() else {
+        eprintln!("skipping: no servers installed");
+        return;
+    };
+    let guard = ServerGuard::start(server).expect("start");
+    let mut c = guard.conn().expect("conn");
+    let names =
+        ["invoice:\u{202e}fdp.exe", "user:\u{2066}admin\u{2069}:x", "zw:\u{200b}\u{feff}:x", "term:\u{1b}[2J:x"];
+    for (i, name) in names.iter().enumerate() {
+        redis::cmd("SET").arg(*name).arg("x".repeat(100 + i)).exec(&mut c).expect("SET");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dump = dir.path().join("hidden.rdb");
+    std::fs::copy(guard.save().expect("save"), &dump).expect("copy");
+    let page = dir.path().join("report.html");
+    let out = rdbkit(&["memory", path_str(&dump), "--html", path_str(&page), "--by-prefix", ":"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let table = String::from_utf8(out.stdout).expect("UTF-8");
+    let html = std::fs::read_to_string(&page).expect("report");
+    for text in [&table, &html] {
+        for hidden in ['\u{202e}', '\u{2066}', '\u{2069}', '\u{200b}', '\u{feff}', '\u{1b}'] {
+            assert!(!text.contains(hidden), "{hidden:?} left as is in:\n{text}");
+        }
+        assert!(text.contains(r"invoice:\u{202e}fdp.exe"), "the override is shown:\n{text}");
+        assert!(text.contains(r"\u{1b}[2J"), "the escape sequence is shown");
+    }
+}

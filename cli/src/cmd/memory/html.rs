@@ -49,7 +49,7 @@ fn render(data: &Value, about: &Value) -> String {
         );
     }
     // Inside <script>, "<" never appears literally: no "</script>" can end it early.
-    let json = data.to_string().replace('<', "\\u003c");
+    let json = json_for_script(&data.to_string());
     TEMPLATE
         .replace("{{TITLE}}", &escape(&title))
         .replace("{{ABOUT}}", &escape(&about_line))
@@ -57,10 +57,27 @@ fn render(data: &Value, about: &Value) -> String {
         .replace("{{DATA}}", &json)
 }
 
-/// Escapes text for HTML content and attribute values.
+/// JSON text safe inside `<script>`: no `<` (no "</script>" can end it early) and no
+/// hidden character (the raw key names keep them), as `\uXXXX` escapes of the same text.
+fn json_for_script(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c == '<' || rdb_parser::is_hidden_char(c) {
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                let _ = write!(out, "\\u{unit:04x}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Escapes text for HTML content and attribute values; hidden characters (controls,
+/// bidirectional overrides, zero-width characters) are shown as `\u{..}`.
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    for c in rdb_parser::escape_hidden(s).chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -89,5 +106,21 @@ mod tests {
         assert_eq!(page.matches("</script>").count(), 2, "only the page's own script tags");
         assert!(page.contains("&lt;/script&gt;&lt;b&gt;x"));
         assert!(page.contains("Memory of a&lt;b.rdb"));
+    }
+
+    #[test]
+    fn direction_overrides_are_shown_not_obeyed() {
+        let data = json!({
+            "total": {"keys": 1, "bytes": 10},
+            "top_keys": [{"size_in_bytes": 10, "type": "string", "encoding": "raw", "num_elements": 1, "db": 0,
+                          "name": "invoice\u{202e}fdp.exe\u{2066}\u{200b}", "key": "\u{202e}\u{e0041}"}],
+        });
+        let page = render(&data, &json!({"file": "x\u{202e}.rdb", "server": "redis-7.0", "allocator": "jemalloc"}));
+        for hidden in ['\u{202e}', '\u{2066}', '\u{200b}'] {
+            assert!(!page.contains(hidden), "{hidden:?} left in the page");
+        }
+        assert!(page.contains(r"invoice\u{202e}fdp.exe\u{2066}\u{200b}"));
+        assert!(page.contains(r"Memory of x\u{202e}.rdb"));
+        assert!(page.contains(r#""key":"\u202e\udb40\udc41""#), "raw names stay exact JSON");
     }
 }

@@ -119,8 +119,8 @@ fn label(segment: &[u8], seps: &[u8]) -> String {
     let mut out = if is_identifier(body) {
         "*".to_string()
     } else {
-        let text = String::from_utf8_lossy(body);
-        text.chars().take(MAX_LABEL).collect()
+        let text: String = String::from_utf8_lossy(body).chars().take(MAX_LABEL).collect();
+        rdb_parser::escape_hidden(&text)
     };
     if let Some(s) = sep {
         out.push(char::from(s));
