@@ -51,8 +51,9 @@ rdbkit convert dump.rdb --to rdb --rdb-version 11 --lossy --rename-db 0:3 -o out
     ///
     /// Values are re-encoded for the server's own version, so an older server accepts
     /// them. The password comes from the URL, --password-file, or the REDISCLI_AUTH
-    /// environment variable; it never has to be on the command line. Exits 1 when any
-    /// key failed (each failure is listed), 3 when the server cannot be reached.
+    /// environment variable; it never has to be on the command line. Exits 3 when the
+    /// server cannot be reached or refused keys, 1 when keys do not fit the target
+    /// (without --lossy); failures are listed (the first 50, then counts by error).
     #[command(after_help = "Examples:\n  rdbkit restore dump.rdb --to redis://127.0.0.1:6379\n  \
 REDISCLI_AUTH=secret rdbkit restore dump.rdb --to rediss://cache.example:6380 --tls-ca ca.pem --replace\n  \
 rdbkit restore dump.rdb --to redis://10.0.0.5:7000 --cluster --db 0\n  \
@@ -177,6 +178,9 @@ pub struct RestoreArgs {
     /// Commands per pipeline.
     #[arg(long, default_value_t = 256, value_name = "N")]
     pub pipeline: usize,
+    /// Give up when the server takes longer than this to connect or to answer.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
     /// Encode payloads for this server instead of the one connected to.
     #[arg(long, value_name = "SERVER")]
     pub target: Option<String>,

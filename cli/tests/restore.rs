@@ -5,12 +5,12 @@
 
 mod util;
 
-use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
 use testkit::ndjson::{compare, read_ndjson};
 use testkit::{ExpiryLog, Flavor, ServerBin, ServerGuard, StartOptions};
+use util::dumps::big_dump;
 use util::{describe, path_str, rdbkit_bin, repo_root};
 
 fn restore(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -61,9 +61,9 @@ fn restore_into_each_server_gives_the_same_data() {
         let live = testkit::live::dump_live(&mut guard.conn().expect("conn"), &expiries).expect("read back");
         compare(&records, &live).unwrap_or_else(|d| panic!("{}: {d}", server.name()));
 
-        // Again without --replace: every key is refused (exit 1), nothing changes.
+        // Again without --replace: the server refuses every key (exit 3), nothing changes.
         let again = restore(&[path_str(&dump), "--to", &url, "--format", "json"], &[]);
-        assert_eq!(again.status.code(), Some(1), "{}", describe(&again));
+        assert_eq!(again.status.code(), Some(3), "{}", describe(&again));
         assert!(String::from_utf8_lossy(&again.stderr).contains("BUSYKEY"), "{}", describe(&again));
         assert_eq!(summary(&again)["restored"].as_u64(), Some(0));
         let replaced = restore(&[path_str(&dump), "--to", &url, "--replace", "--format", "json"], &[]);
@@ -106,40 +106,6 @@ fn restore_into_an_older_server_re_encodes_payloads() {
         })
         .collect();
     compare(&without_read, &live).expect("contents on 5.0");
-}
-
-/// A dump with values larger than 1 MiB, from a real server.
-fn big_dump(server: &ServerBin, dir: &Path) -> (std::path::PathBuf, String) {
-    let guard = ServerGuard::start(server).expect("start");
-    let mut c = guard.conn().expect("conn");
-    // xorshift64: incompressible, so LZF cannot shrink the payloads under 1 MiB.
-    let mut x = 0x9e37_79b9_7f4a_7c15u64;
-    let mut noise = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
-    // A string cannot exceed proto-max-bulk-len on any server, so it stays under 1 MiB;
-    // the collections' payloads do not, while each element is small.
-    let big: Vec<u8> = (0..900_000).map(|_| noise() as u8).collect();
-    redis::cmd("SET").arg("big:string").arg(&big).exec(&mut c).expect("SET");
-    for chunk in 0..40 {
-        let items: Vec<String> =
-            (0..1000).map(|i| format!("item-{chunk}-{i}-{:016x}{:016x}", noise(), noise())).collect();
-        redis::cmd("RPUSH").arg("big:list").arg(&items).exec(&mut c).expect("RPUSH");
-    }
-    for chunk in 0..30 {
-        let fields: Vec<String> =
-            (0..1000).flat_map(|i| [format!("f{chunk}-{i}"), format!("{:016x}{:016x}", noise(), noise())]).collect();
-        redis::cmd("HSET").arg("big:hash").arg(&fields).exec(&mut c).expect("HSET");
-    }
-    redis::cmd("SET").arg("small").arg("v").exec(&mut c).expect("SET");
-    redis::cmd("PEXPIREAT").arg("big:list").arg(4_102_444_800_000i64).exec(&mut c).expect("PEXPIREAT");
-    let digest = guard.digest().expect("digest");
-    let path = dir.join("big.rdb");
-    std::fs::copy(guard.save().expect("save"), &path).expect("copy");
-    (path, digest)
 }
 
 #[test]
@@ -201,55 +167,7 @@ fn tls_with_a_ca_file() {
     let Some(server) = servers().into_iter().find(|s| s.flavor == Flavor::Redis && s.version.0 == 7) else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let openssl = |args: &[&str]| {
-        let out = Command::new("openssl").args(args).current_dir(d).output().expect("openssl");
-        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    };
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=rdbkit test CA",
-    ]);
-    openssl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=localhost",
-    ]);
-    std::fs::write(d.join("ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").expect("ext");
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "ext.cnf",
-    ]);
+    util::tls::make_certificates(d);
     let tls_port = testkit::free_port().expect("port");
     let p = |f: &str| d.join(f).to_string_lossy().into_owned();
     let opts = StartOptions {

@@ -34,6 +34,21 @@ impl<S: CommandSink + ?Sized> CommandSink for &mut S {
     }
 }
 
+/// The position of the key among the arguments of a command that [`RespWriter`]
+/// generates (`XGROUP CREATE key ...` has it third); `None` for `SELECT` and
+/// `FUNCTION LOAD`, which have none.
+pub fn key_index(args: &[&[u8]]) -> Option<usize> {
+    let name = args.first()?;
+    let at = if name.eq_ignore_ascii_case(b"SELECT") || name.eq_ignore_ascii_case(b"FUNCTION") {
+        return None;
+    } else if name.eq_ignore_ascii_case(b"XGROUP") {
+        2
+    } else {
+        1
+    };
+    (at < args.len()).then_some(at)
+}
+
 /// Commands encoded as RESP into a writer.
 pub struct RespOut<W: Write>(pub W);
 

@@ -3,10 +3,18 @@
 //! Keys go as DUMP payloads re-encoded for the server's own version (so an older
 //! server accepts them); values the server already loads as stored are sent as they
 //! are. A payload larger than the server's `proto-max-bulk-len` is sent instead as
-//! ordinary commands in a second pass over the dump.
+//! ordinary commands in a second pass over the dump, under a temporary name renamed
+//! into place once complete.
+//!
+//! No key is ever written into another database than its own: a database switch waits
+//! for the server's answer. Messages are bounded ([`MAX_MESSAGES`]); a run of refusals
+//! that the next keys would meet too ([`STOP_AFTER`]) stops the restore.
 
 mod payloads;
 mod sender;
+mod staging;
+mod tally;
+mod target;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
@@ -14,13 +22,15 @@ use std::time::Instant;
 
 use rdb_parser::writer::DumpEncoder;
 use rdb_parser::{escape_bytes, Filtered, KeyFilter, RdbReader, ReaderOptions, Target, Visitor};
-use resp::rewrite::{CommandSink, RespWriter};
-use resp::{config_get, ConnectOptions, Link, Route, ServerInfo};
+use resp::rewrite::RespWriter;
+use resp::{config_get, ConnectOptions, Link, ServerInfo};
 
 use crate::error::{Error, Result};
 use payloads::Restorer;
 use sender::Sender;
-pub use sender::Tally;
+use staging::Staging;
+pub use tally::{Tally, MAX_MESSAGES, STOP_AFTER, UNFIT};
+pub use target::{payload_version, pick_target, probe_payload_version};
 
 /// `proto-max-bulk-len` when the server does not say (CONFIG disabled).
 const DEFAULT_MAX_BULK: usize = 512 << 20;
@@ -29,7 +39,8 @@ const DEFAULT_MAX_BULK: usize = 512 << 20;
 pub trait DumpSource {
     /// Opens the dump at its start.
     fn open(&self) -> std::io::Result<Box<dyn Read + '_>>;
-    /// Whether it can be opened a second time (not standard input or a pipe).
+    /// Whether it can be opened a second time: a regular file, not standard input or a
+    /// pipe (reopening a FIFO would wait for a writer that never comes).
     fn reopenable(&self) -> bool;
 }
 
@@ -61,6 +72,8 @@ pub struct RestoreOptions {
 pub struct Summary {
     /// The server, as shown (no password).
     pub server: String,
+    /// The target the payloads were encoded for (e.g. `redis-7.0`).
+    pub target: String,
     /// Nothing was sent.
     pub dry_run: bool,
     /// Counters, failures and warnings.
@@ -87,11 +100,22 @@ fn open_server(o: &RestoreOptions) -> Result<Server> {
     if info.cluster_enabled && !o.cluster {
         return Err(Error::Usage(format!("{shown} is a cluster node; add --cluster")));
     }
+    if let (Some(db), false) = (o.connect.url.db, o.cluster) {
+        // Before anything is sent: a database the server does not have stops here.
+        link.call(&[b"SELECT", db.to_string().as_bytes()]).map_err(|e| match e {
+            resp::Error::Server(msg) => resp::Error::Server(format!("SELECT {db}: {msg}")),
+            e => e,
+        })?;
+    }
     let target = match &o.target {
         Some(t) => t.clone(),
-        None => Target::for_server(info.valkey, (info.version.0, info.version.1)).ok_or_else(|| {
-            Error::Usage(format!("{shown}: server version {:?} is older than any known target", info.version))
-        })?,
+        None => {
+            // A dry run sends nothing, not even the probe.
+            let probed = if o.dry_run { None } else { target::probe_payload_version(&mut link) };
+            pick_target(info.valkey, info.version, probed).ok_or_else(|| {
+                Error::Usage(format!("{shown}: server version {:?} is older than any known target", info.version))
+            })?
+        }
     };
     let max_bulk =
         config_get(&mut link, "proto-max-bulk-len")?.and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_MAX_BULK);
@@ -120,7 +144,16 @@ fn visitor_error(e: rdb_parser::Error) -> Error {
     }
 }
 
-/// Restores the dump `source` holds as `o` says.
+/// `r`, or success when it failed because the restore stopped (see [`Tally::stopped`]).
+fn unless_stopped<T: Default>(r: Result<T>, tally: &Tally) -> Result<T> {
+    match r {
+        Err(_) if tally.stopped.is_some() => Ok(T::default()),
+        r => r,
+    }
+}
+
+/// Restores the dump `source` holds as `o` says. A restore that stopped early (a run
+/// of lasting refusals) returns its summary with [`Tally::stopped`] set.
 pub fn restore(source: &dyn DumpSource, o: &RestoreOptions) -> Result<Summary> {
     let mut server = open_server(o)?;
     let mut rename = o.rename_db.clone();
@@ -139,84 +172,44 @@ pub fn restore(source: &dyn DumpSource, o: &RestoreOptions) -> Result<Summary> {
     };
     let mut v = Filtered::new(DumpEncoder::new(server.target.clone(), restorer), &o.filter);
     // Values already in a form the server loads are sent as stored, not re-encoded.
-    read_dump(source, &mut v, ReaderOptions { raw_values: true, ..Default::default() })?;
+    let read = read_dump(source, &mut v, ReaderOptions { raw_values: true, ..Default::default() });
     let mut restorer = v.inner.into_inner();
-    restorer.sender.drain()?;
-    if !restorer.oversized.is_empty() {
-        send_oversized(source, o, &mut restorer)?;
+    unless_stopped(read, &restorer.sender.tally)?;
+    let drained = restorer.sender.drain().map_err(Error::from);
+    unless_stopped(drained, &restorer.sender.tally)?;
+    if !restorer.oversized.is_empty() && restorer.sender.tally.stopped.is_none() {
+        let sent = send_oversized(source, o, &mut restorer);
+        unless_stopped(sent, &restorer.sender.tally)?;
     }
     let tally = std::mem::take(&mut restorer.sender.tally);
     Ok(Summary {
         server: o.connect.url.to_string(),
+        target: server.target.name.clone(),
         dry_run: o.dry_run,
         tally,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
 
-/// Commands generated for oversized values (second pass).
-impl CommandSink for Sender<'_> {
-    fn command(&mut self, args: &[&[u8]]) -> std::io::Result<()> {
-        let name = args.first().copied().unwrap_or_default();
-        let io = |e: resp::Error| std::io::Error::other(e);
-        if name.eq_ignore_ascii_case(b"SELECT") {
-            let db = std::str::from_utf8(args.get(1).copied().unwrap_or_default()).ok().and_then(|d| d.parse().ok());
-            return db.map_or(Ok(()), |db| self.select(db).map_err(io));
-        }
-        let key = args.get(1).copied().unwrap_or_default();
-        let label = format!("key {}", escape_bytes(key, 80));
-        self.push(args, Route::Key(key.to_vec()), label, false).map_err(io)
-    }
-}
-
-/// Second pass: values too large for one RESTORE go as ordinary commands.
+/// Second pass: values too large for one RESTORE are rebuilt with ordinary commands
+/// (see [`staging`]).
 fn send_oversized(source: &dyn DumpSource, o: &RestoreOptions, r: &mut Restorer<'_>) -> Result<()> {
-    let mut keys = std::mem::take(&mut r.oversized);
+    let keys = std::mem::take(&mut r.oversized);
     if !source.reopenable() {
         for (db, key) in &keys {
-            let msg = format!(
-                "db {db} key {}: larger than proto-max-bulk-len, and the input cannot be read twice",
-                escape_bytes(key, 80)
-            );
-            r.sender.tally.failures.push(msg);
+            r.sender.tally.unfit(format!(
+                "db {db} key {}: larger than proto-max-bulk-len ({} bytes), and the input cannot be read twice \
+                 (give a file, not a pipe)",
+                escape_bytes(key, 80),
+                r.max_bulk
+            ));
         }
         return Ok(());
     }
-    if !o.replace && !o.dry_run {
-        // RESTORE without REPLACE refuses existing keys; commands would merge into them.
-        let mut existing = Vec::new();
-        for (db, key) in &keys {
-            r.sender.select(*db)?;
-            r.sender.drain()?;
-            let exists = match r.sender.link.as_deref_mut() {
-                Some(link) => link.call_for_key(&[b"EXISTS", key], key)?.as_int().unwrap_or(0) > 0,
-                None => false,
-            };
-            if exists {
-                existing.push((*db, key.clone()));
-            }
-        }
-        for k in existing {
-            r.sender.tally.failures.push(format!(
-                "db {} key {}: BUSYKEY Target key name already exists.",
-                k.0,
-                escape_bytes(&k.1, 80)
-            ));
-            keys.remove(&k);
-        }
-    }
-    r.sender.drain()?;
-    r.sender.failed_keys.clear();
-    let mut writer = RespWriter::new(&mut r.sender).max_bulk(r.max_bulk);
-    if o.replace {
-        writer = writer.delete_first();
-    }
-    let mut v = Filtered::new(writer, &keys);
+    let mut staging = Staging::new(&mut r.sender, o.replace);
+    let mut v = Filtered::new(RespWriter::new(&mut staging).max_bulk(r.max_bulk), &keys);
     read_dump(source, &mut v, ReaderOptions::default())?;
-    r.sender.drain()?;
-    // A key counts as restored when none of its commands failed.
-    let ok = keys.iter().filter(|(_, k)| !r.sender.failed_keys.contains(k)).count() as u64;
-    r.sender.tally.via_commands += ok;
-    r.sender.tally.restored += ok;
+    drop(v);
+    staging.finish()?;
     Ok(())
 }

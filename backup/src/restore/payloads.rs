@@ -8,7 +8,10 @@ use rdb_parser::writer::{DumpedKey, PayloadSink};
 use rdb_parser::{escape_bytes, VisitResult};
 use resp::Route;
 
-use super::sender::Sender;
+use super::sender::{Purpose, Sender};
+
+/// The failure code counted for keys of a database the server refused.
+pub(super) const DB_REFUSED: &str = "SELECT";
 
 pub(super) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
@@ -55,7 +58,7 @@ fn push_restore(
             _ => {}
         }
     }
-    sender.push(&args, Route::Key(k.key.to_vec()), label, true)
+    sender.push(&args, Route::Key(k.key.to_vec()), Purpose::Restore(label))
 }
 
 fn visit_err(e: resp::Error) -> rdb_parser::VisitError {
@@ -65,12 +68,13 @@ fn visit_err(e: resp::Error) -> rdb_parser::VisitError {
 impl PayloadSink for Restorer<'_> {
     fn function(&mut self, code: &[u8]) -> VisitResult {
         if self.server < (7, 0, 0) {
-            self.sender.tally.warnings.push("function libraries need Redis 7.0 or later; not loaded".into());
+            self.sender.tally.warn("function libraries need Redis 7.0 or later; not loaded".into());
             return Ok(());
         }
         let args: &[&[u8]] =
             if self.replace { &[b"FUNCTION", b"LOAD", b"REPLACE", code] } else { &[b"FUNCTION", b"LOAD", code] };
-        self.sender.push(args, Route::AllMasters, "function library".into(), false).map_err(visit_err)
+        let purpose = Purpose::Other("function library".into());
+        self.sender.push(args, Route::AllMasters, purpose).map_err(visit_err)
     }
 
     fn key(&mut self, k: &DumpedKey<'_>) -> VisitResult {
@@ -80,19 +84,18 @@ impl PayloadSink for Restorer<'_> {
         let t = &mut self.sender.tally;
         if k.payload.is_empty() {
             t.dropped += 1;
-            t.warnings.push(format!("db {db} key {name} left out: {}", k.losses.join("; ")));
+            t.warn(format!("db {db} key {name} left out: {}", k.losses.join("; ")));
             return Ok(());
         }
         if !k.losses.is_empty() {
             if !self.lossy {
-                t.failures
-                    .push(format!("db {db} key {name}: the server cannot hold {}; use --lossy", k.losses.join("; ")));
+                t.unfit(format!("db {db} key {name}: the server cannot hold {}; use --lossy", k.losses.join("; ")));
                 return Ok(());
             }
-            t.warnings.push(format!("db {db} key {name}: left out {}", k.losses.join("; ")));
+            t.warn(format!("db {db} key {name}: left out {}", k.losses.join("; ")));
         }
         if cluster && db != 0 {
-            t.failures.push(format!("db {db} key {name}: a cluster has only database 0 (use --db or --rename-db)"));
+            t.unfit(format!("db {db} key {name}: a cluster has only database 0 (use --db or --rename-db)"));
             return Ok(());
         }
         if k.expire_at_ms.is_some_and(|e| e <= now_ms()) {
@@ -103,8 +106,11 @@ impl PayloadSink for Restorer<'_> {
             self.oversized.insert((k.db, k.key.to_vec()));
             return Ok(());
         }
-        t.payload_bytes += k.payload.len() as u64;
-        self.sender.select(k.db).map_err(visit_err)?;
+        if !self.sender.select(k.db).map_err(visit_err)? {
+            self.sender.tally.refuse_counted(DB_REFUSED);
+            return Ok(());
+        }
+        self.sender.tally.payload_bytes += k.payload.len() as u64;
         push_restore(&mut self.sender, k, self.replace, self.server, format!("db {db} key {name}")).map_err(visit_err)
     }
 }

@@ -1,9 +1,11 @@
 //! Batches commands to a [`Link`] (or nowhere, for a dry run), keeps a window of batches
 //! in flight, and attributes failures to keys.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use resp::{Link, Pipeline, Route, Sent};
+
+pub use super::tally::Tally;
 
 /// Bytes of payload per pipeline, besides the command count limit.
 const BATCH_BYTES: usize = 8 << 20;
@@ -11,30 +13,22 @@ const BATCH_BYTES: usize = 8 << 20;
 /// while the next is prepared.
 const IN_FLIGHT: usize = 2;
 
-/// Counters and messages of one restore.
-#[derive(Debug, Default)]
-pub struct Tally {
-    /// Keys restored.
-    pub restored: u64,
-    /// Keys already expired, not sent.
-    pub expired: u64,
-    /// Keys the target cannot hold at all.
-    pub dropped: u64,
-    /// Keys recreated with ordinary commands.
-    pub via_commands: u64,
-    /// RESTORE payload bytes sent.
-    pub payload_bytes: u64,
-    /// One line per failure.
-    pub failures: Vec<String>,
-    /// One line per warning.
-    pub warnings: Vec<String>,
+/// What a queued command is for, which says what its reply means.
+#[derive(Debug, Clone)]
+pub enum Purpose {
+    /// Restores a key whole (`RESTORE`); the label names it in messages.
+    Restore(String),
+    /// One of the commands building a key under this temporary name: the first error
+    /// is kept in [`Sender::part_errors`] and reported once for the key.
+    Part(Vec<u8>),
+    /// Anything else (`FUNCTION LOAD`); an error is a refusal reported with the label.
+    Other(String),
 }
 
 /// A sent batch whose replies are not read yet.
 struct InFlight {
     sent: Sent,
-    labels: Vec<(String, bool)>,
-    routes: Vec<Route>,
+    purposes: Vec<Purpose>,
 }
 
 /// Queues commands and sends them in batches.
@@ -45,13 +39,13 @@ pub struct Sender<'a> {
     rename: BTreeMap<u64, u64>,
     batch: Pipeline,
     routes: Vec<Route>,
-    /// What each queued command is about, and whether it restores a key.
-    labels: Vec<(String, bool)>,
+    purposes: Vec<Purpose>,
     bytes: usize,
-    db: Option<u64>,
+    /// The selected database, and whether the server accepted it.
+    db: Option<(u64, bool)>,
     in_flight: VecDeque<InFlight>,
-    /// Keys with a failed command (since the set was last cleared).
-    pub(super) failed_keys: HashSet<Vec<u8>>,
+    /// First error of each key built in parts (by temporary name).
+    pub(super) part_errors: HashMap<Vec<u8>, String>,
     pub(super) tally: Tally,
 }
 
@@ -65,11 +59,11 @@ impl<'a> Sender<'a> {
             rename,
             batch: Pipeline::new(),
             routes: Vec::new(),
-            labels: Vec::new(),
+            purposes: Vec::new(),
             bytes: 0,
             db: None,
             in_flight: VecDeque::new(),
-            failed_keys: HashSet::new(),
+            part_errors: HashMap::new(),
             tally: Tally::default(),
         }
     }
@@ -84,11 +78,20 @@ impl<'a> Sender<'a> {
         self.cluster
     }
 
+    /// The error that ends a stopped restore.
+    fn stopped(&self) -> resp::Result<()> {
+        match &self.tally.stopped {
+            Some(why) => Err(resp::Error::Server(why.clone())),
+            None => Ok(()),
+        }
+    }
+
     /// Queues a command; sends the batch when it is full.
-    pub fn push(&mut self, args: &[&[u8]], route: Route, label: String, restores_key: bool) -> resp::Result<()> {
+    pub fn push(&mut self, args: &[&[u8]], route: Route, purpose: Purpose) -> resp::Result<()> {
+        self.stopped()?;
         self.batch.push(args);
         self.routes.push(route);
-        self.labels.push((label, restores_key));
+        self.purposes.push(purpose);
         self.bytes += args.iter().map(|a| a.len()).sum::<usize>();
         if self.batch.len() >= self.pipeline || self.bytes >= BATCH_BYTES {
             self.flush()?;
@@ -96,15 +99,35 @@ impl<'a> Sender<'a> {
         Ok(())
     }
 
-    /// Switches to the database of `source_db` (a cluster has only db 0).
-    pub fn select(&mut self, source_db: u64) -> resp::Result<()> {
+    /// Switches to the database of `source_db` (a cluster has only db 0); returns
+    /// whether the server has it. The switch waits for every command sent so far and
+    /// for the server's answer, so no key is ever written into another database: a
+    /// refused SELECT is reported once, and the caller leaves that database's keys out.
+    pub fn select(&mut self, source_db: u64) -> resp::Result<bool> {
         let db = self.target_db(source_db);
-        if self.db == Some(db) || self.cluster {
-            return Ok(());
+        if self.cluster {
+            return Ok(true);
         }
-        self.db = Some(db);
+        if let Some((current, ok)) = self.db {
+            if current == db {
+                return Ok(ok);
+            }
+        }
+        self.drain()?;
         let text = db.to_string();
-        self.push(&[b"SELECT", text.as_bytes()], Route::Any, format!("SELECT {db}"), false)
+        let ok = match self.link.as_deref_mut() {
+            None => true,
+            Some(link) => match link.call(&[b"SELECT", text.as_bytes()]) {
+                Ok(_) => true,
+                Err(resp::Error::Server(e)) => {
+                    self.tally.note_failure(format!("db {db}: SELECT {db} refused ({e}); its keys are not restored"));
+                    false
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        self.db = Some((db, ok));
+        Ok(ok)
     }
 
     /// Sends the queued commands; reads the replies of older batches beyond the window.
@@ -113,20 +136,24 @@ impl<'a> Sender<'a> {
             return Ok(());
         }
         let routes = std::mem::take(&mut self.routes);
-        let labels = std::mem::take(&mut self.labels);
+        let purposes = std::mem::take(&mut self.purposes);
         self.bytes = 0;
         let Some(link) = self.link.as_deref_mut() else {
-            self.tally.restored += labels.iter().filter(|l| l.1).count() as u64;
+            for p in &purposes {
+                if let Purpose::Restore(_) = p {
+                    self.tally.success();
+                }
+            }
             self.batch.clear();
             return Ok(());
         };
         let sent = link.send(&self.batch, &routes)?;
         self.batch.clear();
-        self.in_flight.push_back(InFlight { sent, labels, routes });
+        self.in_flight.push_back(InFlight { sent, purposes });
         while self.in_flight.len() > IN_FLIGHT {
             self.complete_oldest()?;
         }
-        Ok(())
+        self.stopped()
     }
 
     /// Sends everything and waits for every reply.
@@ -135,26 +162,25 @@ impl<'a> Sender<'a> {
         while !self.in_flight.is_empty() {
             self.complete_oldest()?;
         }
-        Ok(())
+        self.stopped()
     }
 
     fn complete_oldest(&mut self) -> resp::Result<()> {
-        let (Some(link), Some(InFlight { sent, labels, routes })) =
-            (self.link.as_deref_mut(), self.in_flight.pop_front())
+        let (Some(link), Some(InFlight { sent, purposes })) = (self.link.as_deref_mut(), self.in_flight.pop_front())
         else {
             return Ok(());
         };
         let outcomes = link.receive(sent)?;
-        for (((label, restores_key), route), outcome) in labels.into_iter().zip(routes).zip(outcomes) {
-            match outcome {
-                Some(e) => {
-                    if let Route::Key(k) = route {
-                        self.failed_keys.insert(k);
-                    }
-                    self.tally.failures.push(format!("{label}: {e}"));
+        for (purpose, outcome) in purposes.into_iter().zip(outcomes) {
+            match (purpose, outcome) {
+                (Purpose::Restore(label) | Purpose::Other(label), Some(e)) => {
+                    self.tally.refuse(&label, &e);
                 }
-                None if restores_key => self.tally.restored += 1,
-                None => {}
+                (Purpose::Part(tmp), Some(e)) => {
+                    self.part_errors.entry(tmp).or_insert(e);
+                }
+                (Purpose::Restore(_), None) => self.tally.success(),
+                (_, None) => {}
             }
         }
         Ok(())

@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use backup::restore::{restore, DumpSource, RestoreOptions, Summary};
 use resp::{resolve_password, ConnectOptions, ServerUrl, TlsOptions};
@@ -30,7 +31,8 @@ impl DumpSource for DumpFile<'_> {
         Ok(Box::new(ProgressReader(input)))
     }
     fn reopenable(&self) -> bool {
-        self.path != Path::new("-")
+        // Only a regular file: a FIFO would be opened again and wait forever.
+        self.path != Path::new("-") && std::fs::metadata(self.path).is_ok_and(|m| m.is_file())
     }
 }
 
@@ -62,8 +64,10 @@ pub fn run(a: &RestoreArgs, quiet: bool) -> CmdResult {
     };
     let tls =
         TlsOptions { ca: a.tls_ca.clone(), cert: a.tls_cert.clone(), key: a.tls_key.clone(), insecure: a.tls_insecure };
+    let mut connect = connect_options(&a.url, a.password_file.as_ref(), tls)?;
+    connect.timeout = Duration::from_secs(a.timeout);
     let options = RestoreOptions {
-        connect: connect_options(&a.url, a.password_file.as_ref(), tls)?,
+        connect,
         cluster: a.cluster,
         replace: a.replace,
         dry_run: a.dry_run,
@@ -77,6 +81,8 @@ pub fn run(a: &RestoreArgs, quiet: bool) -> CmdResult {
     let shown = options.connect.url.to_string();
     let summary = restore(&DumpFile { path: &a.file, quiet }, &options).map_err(|e| match e {
         backup::Error::Dump(_) => anyhow::Error::new(e).context(name),
+        // Opening the dump: the message names it already.
+        backup::Error::Io(_) => anyhow::Error::new(e),
         // Already names the node it happened at.
         backup::Error::Server(resp::Error::Node { .. }) => anyhow::Error::new(e),
         e => anyhow::Error::new(e).context(shown),
@@ -84,40 +90,59 @@ pub fn run(a: &RestoreArgs, quiet: bool) -> CmdResult {
     report(a.format, &summary)
 }
 
+/// Prints the failures (the first ones, then counts by error code) on stderr and the
+/// summary on stdout. Exit 3 when the server refused keys or the restore stopped, 1
+/// when keys do not fit the target, else 0.
 fn report(format: ReportFormat, s: &Summary) -> CmdResult {
     let t = &s.tally;
-    for (level, list) in [("warning", &t.warnings), ("error", &t.failures)] {
+    for (level, list, total) in [("warning", &t.warnings, t.warnings_total), ("error", &t.failures, t.failed())] {
         for line in list.iter().take(MAX_LISTED) {
             stderr!("{level}: {line}");
         }
-        if list.len() > MAX_LISTED {
-            stderr!("{level}: ... and {} more", list.len() - MAX_LISTED);
+        let listed = list.len().min(MAX_LISTED) as u64;
+        if total > listed {
+            stderr!("{level}: ... and {} more", total - listed);
         }
+    }
+    if t.failed() > MAX_LISTED as u64 {
+        let codes: Vec<String> = t.failure_codes.iter().map(|(code, n)| format!("{code} {n}")).collect();
+        stderr!("error: failed keys by error: {}", codes.join(", "));
+    }
+    if let Some(why) = &t.stopped {
+        stderr!("error: {}: {why}", s.server);
     }
     let seconds = s.seconds;
     let rate = if seconds > 0.0 { t.restored as f64 / seconds } else { 0.0 };
     let summary = json!({
-        "server": s.server, "dry_run": s.dry_run, "restored": t.restored, "via_commands": t.via_commands,
-        "failed": t.failures.len(), "skipped_expired": t.expired, "left_out": t.dropped,
-        "payload_bytes": t.payload_bytes, "seconds": seconds, "keys_per_second": rate,
+        "server": s.server, "target": s.target, "dry_run": s.dry_run, "restored": t.restored,
+        "via_commands": t.via_commands, "failed": t.failed(), "refused": t.refused, "unfit": t.unfit,
+        "failures_by_code": t.failure_codes, "stopped": t.stopped, "skipped_expired": t.expired,
+        "left_out": t.dropped, "payload_bytes": t.payload_bytes, "seconds": seconds, "keys_per_second": rate,
     });
     let mut out = Output::stdout();
     match format {
         ReportFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?,
         ReportFormat::Text => writeln!(
             out,
-            "{}{}: {} keys restored ({} as commands), {} failed, {} expired and skipped, {} left out; \
+            "{}{} ({}): {} keys restored ({} as commands), {} failed, {} expired and skipped, {} left out; \
              {} payload bytes in {seconds:.2} s ({rate:.0} keys/s)",
             if s.dry_run { "dry run, nothing sent to " } else { "" },
             s.server,
+            s.target,
             t.restored,
             t.via_commands,
-            t.failures.len(),
+            t.failed(),
             t.expired,
             t.dropped,
             t.payload_bytes
         )?,
     }
     out.commit()?;
-    Ok(if t.failures.is_empty() { Code::Ok } else { Code::BadData })
+    Ok(if t.refused > 0 || t.stopped.is_some() {
+        Code::Io
+    } else if t.unfit > 0 {
+        Code::BadData
+    } else {
+        Code::Ok
+    })
 }
