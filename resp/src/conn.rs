@@ -20,7 +20,7 @@ const READ_CHUNK: usize = 64 * 1024;
 
 /// Everything needed to open connections to a server (and to the other nodes of its
 /// cluster, which share the credentials and TLS settings).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ConnectOptions {
     /// The server.
     pub url: ServerUrl,
@@ -30,6 +30,18 @@ pub struct ConnectOptions {
     pub tls: TlsOptions,
     /// Limit for connecting and for each reply.
     pub timeout: Duration,
+}
+
+/// Debug output without the password.
+impl std::fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("url", &self.url)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("tls", &self.tls)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 impl ConnectOptions {

@@ -138,18 +138,29 @@ impl fmt::Debug for ServerUrl {
     }
 }
 
-/// Hides the password of a URL-looking string (`redis://u:***@h`), for messages.
+/// Hides what may be secret in a URL-looking string, for messages about a malformed
+/// URL: everything before the last `@` after the scheme but a user name followed by
+/// `:` (`redis://u:***@h`, `redis://***@h`, also without `://`), and a query string.
 pub fn redact(s: &str) -> String {
-    match (s.find("://"), s.rfind('@')) {
-        (Some(a), Some(b)) if b > a => {
-            let auth = &s[a + 3..b];
-            match auth.split_once(':') {
-                Some((u, _)) => format!("{}{u}:***{}", &s[..a + 3], &s[b..]),
-                None => s.to_string(),
-            }
+    let (scheme, rest) = match s.find("://") {
+        Some(a) => s.split_at(a + 3),
+        None => ("", s),
+    };
+    let (rest, query) = match rest.find(['?', '#']) {
+        Some(q) => (&rest[..q], "?***"),
+        None => (rest, ""),
+    };
+    let rest = match rest.rfind('@') {
+        Some(at) => {
+            let shown = match rest[..at].split_once(':') {
+                Some((user, _)) if !user.is_empty() && !user.contains('/') => format!("{user}:***"),
+                _ => "***".to_string(),
+            };
+            format!("{shown}{}", &rest[at..])
         }
-        _ => s.to_string(),
-    }
+        None => rest.to_string(),
+    };
+    format!("{scheme}{rest}{query}")
 }
 
 /// The password to use: the URL's, else the first line of `password_file`, else the
@@ -203,6 +214,12 @@ mod tests {
             assert!(!msg.contains('\n'));
         }
         assert_eq!(redact("redis://u:pw@h:1"), "redis://u:***@h:1");
+        assert_eq!(redact("redis://pw@h:1"), "redis://***@h:1");
+        assert_eq!(redact("redis//u:pw@h"), "***@h");
+        assert_eq!(redact("redis://h:1?password=pw"), "redis://h:1?***");
+        assert_eq!(redact("redis://h:1/2"), "redis://h:1/2");
+        let options = crate::ConnectOptions::new(ServerUrl::parse("redis://u:topsecret@h")?);
+        assert!(!format!("{options:?}").contains("topsecret"));
         Ok(())
     }
 }
