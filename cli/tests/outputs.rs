@@ -143,6 +143,15 @@ fn errors_do_not_repeat_themselves() {
     assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(err.trim_end(), format!("error: {d}: cannot write: it is a directory"));
+    let missing = dir.path().join("missing/out.ndjson");
+    let out = rdbkit(&["convert", path_str(&fixture()), "--to", "ndjson", "-o", path_str(&missing)]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let want = format!("error: {}: cannot write: No such file or directory (os error 2)", missing.display());
+    assert_eq!((out.status.code(), err.trim_end()), (Some(3), want.as_str()));
+    // A missing dump is reported as such, not as the server's failure.
+    let out = rdbkit(&["restore", "/nonexistent.rdb", "--to", "redis://127.0.0.1:1"]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(err.starts_with("error: /nonexistent.rdb: cannot open: No such file"), "{err}");
 }
 
 #[test]

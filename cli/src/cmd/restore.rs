@@ -5,6 +5,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use anyhow::Context;
 use backup::restore::{restore, DumpSource, RestoreOptions, Summary};
 use resp::{resolve_password, ConnectOptions, ServerUrl, TlsOptions};
 use serde_json::json;
@@ -78,6 +79,11 @@ pub fn run(a: &RestoreArgs, quiet: bool) -> CmdResult {
         filter: key_filter(&a.filter.dbs, &a.filter.keys, &a.filter.types)?,
     };
     let name = if a.file == Path::new("-") { "<stdin>".to_string() } else { a.file.display().to_string() };
+    if a.file != Path::new("-") {
+        // Before connecting: a missing dump is the dump's problem, not the server's. Only
+        // metadata: opening a FIFO here would take the one stream it carries.
+        std::fs::metadata(&a.file).with_context(|| format!("{name}: cannot open"))?;
+    }
     let shown = options.connect.url.to_string();
     let summary = restore(&DumpFile { path: &a.file, quiet }, &options).map_err(|e| match e {
         backup::Error::Dump(_) => anyhow::Error::new(e).context(name),

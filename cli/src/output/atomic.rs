@@ -57,6 +57,15 @@ fn prefix(target: &Path) -> OsString {
     OsString::from_vec(p)
 }
 
+/// tempfile's error without the ` at path "<random name>"` it appends (the name is of
+/// no use to anyone; the message names the output instead).
+fn without_path(e: io::Error) -> io::Error {
+    match e.to_string().rsplit_once(" at path \"") {
+        Some((message, _)) => io::Error::new(e.kind(), message.to_string()),
+        None => e,
+    }
+}
+
 /// A temporary file that becomes `target` on [`TempTarget::commit`] and disappears
 /// otherwise (on drop, or when the process is interrupted).
 pub struct TempTarget {
@@ -84,7 +93,9 @@ impl TempTarget {
                 .prefix(&prefix(&target))
                 .suffix(SUFFIX)
                 .permissions(Permissions::from_mode(mode))
-                .tempfile_in(parent_dir(&target))?;
+                .tempfile_in(parent_dir(&target))
+                // tempfile adds "at path <random name>": the name is of no use to anyone.
+                .map_err(without_path)?;
             let path = tmp.path().to_path_buf();
             Ok((tmp, path))
         })?;
