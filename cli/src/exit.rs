@@ -35,6 +35,11 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
     Coded { code: Code::Usage, message: message.into() }.into()
 }
 
+/// A bad-data error (exit 1).
+pub fn bad_data(message: impl Into<String>) -> anyhow::Error {
+    Coded { code: Code::BadData, message: message.into() }.into()
+}
+
 fn classify_rdb(e: &rdb_parser::Error) -> Code {
     if e.is_io() {
         Code::Io

@@ -1,8 +1,10 @@
 //! One module per subcommand.
 
 pub mod convert;
+mod dupkeys;
 pub mod info;
 pub mod memory;
+mod merge;
 pub mod restore;
 pub mod to_rdb;
 pub mod verify;

@@ -5,12 +5,14 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use rdb_parser::{
-    Filtered, KeyEnd, KeyFilter, KeyStart, RdbReader, RdbWriter, Target, Visit, VisitError, VisitResult, Visitor,
-    WriterOptions,
+    Filtered, KeyEnd, KeyFilter, KeyPredicate, KeyStart, RdbReader, RdbWriter, Target, Visit, VisitError, VisitResult,
+    Visitor, WriterOptions,
 };
 
+use super::dupkeys::KeyFilter as DupFilter;
+use super::merge::{merged_targets, NoRepeats, Survey};
 use crate::args::{ConvertArgs, RdbOutArgs};
-use crate::exit::usage;
+use crate::exit::{bad_data, usage};
 use crate::input::Input;
 use crate::output::Output;
 
@@ -53,6 +55,54 @@ impl Visitor for DbSizes {
     }
 }
 
+/// With `--rename-db` merging databases: a first pass over the input for keys that two
+/// databases would both bring into one (needs a file: standard input is read once).
+fn survey_merges<'a>(
+    a: &ConvertArgs,
+    filter: &KeyFilter,
+    rename: &'a BTreeMap<u64, u64>,
+    merged: &'a [u64],
+) -> anyhow::Result<Option<Survey<'a>>> {
+    if merged.is_empty() {
+        return Ok(None);
+    }
+    if a.input == Path::new("-") {
+        return Err(usage(format!(
+            "--rename-db brings databases together into db {merged:?}: checking that no key is in two of them \
+             reads the input twice; give a file, not standard input"
+        )));
+    }
+    let size = std::fs::metadata(&a.input).ok().map(|m| m.len());
+    let survey = Survey { rename, merged, filter: DupFilter::new(size) };
+    let mut v = Filtered::new(survey, filter);
+    super::read_file(Input::open(&a.input, true)?, &mut v)?;
+    if v.inner.filter.overflowed() {
+        stderr!("warning: too many keys to check them all for copies in two merged databases");
+    }
+    Ok((v.inner.filter.candidates() > 0).then_some(v.inner))
+}
+
+/// A key in two merged databases: exit 1, or with `--lossy` the first copy was kept
+/// and the others are reported.
+fn report_collisions(n: NoRepeats<'_>, name: &str, lossy: bool) -> anyhow::Result<()> {
+    let (found, count) = n.collisions();
+    let Some(first) = found.first() else { return Ok(()) };
+    if !lossy {
+        return Err(bad_data(format!(
+            "{name}: {}; Redis refuses to load a database holding a key twice ({count} such key(s)); \
+             use --lossy to keep the first copy",
+            first.describe()
+        )));
+    }
+    for c in &found {
+        stderr!("warning: {name}: left out the second copy: {}", c.describe());
+    }
+    if count > found.len() as u64 {
+        stderr!("warning: {name}: {} more keys left out as second copies", count - found.len() as u64);
+    }
+    Ok(())
+}
+
 pub fn run(a: &ConvertArgs, filter: &KeyFilter, quiet: bool) -> anyhow::Result<()> {
     if a.output.is_none() && std::io::stdout().is_terminal() {
         return Err(usage("refusing to write a binary RDB to a terminal; give -o FILE or redirect stdout"));
@@ -66,19 +116,30 @@ pub fn run(a: &ConvertArgs, filter: &KeyFilter, quiet: bool) -> anyhow::Result<(
     } else {
         None
     };
+    let rename: BTreeMap<u64, u64> = a.rdb.rename_db.iter().copied().collect();
+    let merged = merged_targets(&rename);
+    let survey = survey_merges(a, filter, &rename, &merged)?;
+    let no_repeats = survey.map(|s| NoRepeats::new(s, MAX_PRINTED_LOSSES));
+    let every_key = KeyFilter::default();
+    let first_copies: &dyn KeyPredicate = match &no_repeats {
+        Some(n) => n,
+        None => &every_key,
+    };
     let Input { name, reader, progress } = Input::open(&a.input, quiet)?;
     let mut r = RdbReader::new(reader);
     let header = r.header().map_err(|e| super::read_error(e, &name))?;
     let target = resolve_target(&a.rdb, header.version, header.dialect == rdb_parser::Dialect::Valkey)?;
     let mut out = Output::create(a.output.as_deref())?;
-    let options =
-        WriterOptions { target, lossy: a.rdb.lossy, rename_db: a.rdb.rename_db.iter().copied().collect(), db_sizes };
+    let options = WriterOptions { target, lossy: a.rdb.lossy, rename_db: rename.clone(), db_sizes };
     let writer = RdbWriter::new(&mut out, options).map_err(|e| super::read_error(e, &name))?;
-    let mut v = Filtered::new(writer, filter);
+    let mut v = Filtered::new(Filtered::new(writer, first_copies), filter);
     r.read_all(&mut v).map_err(|e| super::read_error(e, &name))?;
     super::trailing_bytes(r, &name)?;
     drop(progress);
-    let summary = v.inner.finish().map_err(|e| super::read_error(e, &name))?;
+    let summary = v.inner.inner.finish().map_err(|e| super::read_error(e, &name))?;
+    if let Some(n) = no_repeats {
+        report_collisions(n, &name, a.rdb.lossy)?;
+    }
     for loss in summary.losses.iter().take(MAX_PRINTED_LOSSES) {
         stderr!("warning: {name}: left out: {loss}");
     }
