@@ -6,16 +6,13 @@ mod util;
 
 use std::process::{Command, Stdio};
 
-use testkit::{Flavor, ServerGuard};
+use testkit::ServerGuard;
 use util::{describe, path_str, rdbkit, rdbkit_bin};
 
 #[test]
 fn merging_databases_never_writes_a_key_twice() {
-    let all = testkit::require_all().expect("servers (RDBKIT_REQUIRE_SERVERS)");
-    let Some(server) = all.iter().find(|s| s.flavor == Flavor::Redis && s.version.0 == 7) else {
-        eprintln!("skipping: no Redis 7 installed");
-        return;
-    };
+    let Some(server) = util::redis7() else { return };
+    let server = &server;
     let source = ServerGuard::start(server).expect("start");
     let mut c = source.conn().expect("conn");
     for (db, key, value) in [(0, "shared", "from-0"), (0, "only0", "a"), (5, "shared", "from-5"), (5, "only5", "b")] {

@@ -3,15 +3,12 @@
 
 mod util;
 
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use testkit::Flavor;
-use util::{describe, path_str, rdbkit_bin, repo_root};
+use util::{describe, path_str, repo_root};
 
-fn restore(args: &[&str]) -> Output {
-    Command::new(rdbkit_bin()).arg("restore").args(args).env_remove("REDISCLI_AUTH").output().expect("run rdbkit")
-}
+use util::run_restore as restore;
 
 /// A real HTTP server (Python's), stopped on drop.
 struct HttpServer(Child);
@@ -52,11 +49,8 @@ fn an_http_server_is_reported_in_one_line() {
 
 #[test]
 fn a_down_cluster_node_is_named() {
-    let all = testkit::require_all().expect("servers (RDBKIT_REQUIRE_SERVERS)");
-    let Some(server) = all.iter().find(|s| s.flavor == Flavor::Redis && s.version.0 == 7) else {
-        eprintln!("skipping: no Redis 7 installed");
-        return;
-    };
+    let Some(server) = util::redis7() else { return };
+    let server = &server;
     let mut nodes = testkit::cluster::start_cluster(server, 3).expect("3-master cluster");
     let down = nodes.remove(2);
     let down_port = down.port();

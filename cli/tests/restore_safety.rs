@@ -10,26 +10,17 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use testkit::{Flavor, ServerBin, ServerGuard, StartOptions};
+use testkit::{Flavor, ServerGuard, StartOptions};
 use util::dumps::{big_dump, keys_matching, populated_dump};
 use util::{describe, path_str, rdbkit_bin, repo_root};
 
-fn restore(args: &[&str]) -> Output {
-    Command::new(rdbkit_bin()).arg("restore").args(args).env_remove("REDISCLI_AUTH").output().expect("run rdbkit")
-}
+use util::run_restore as restore;
 
 fn summary(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("JSON summary: {e}: {}", describe(out)))
 }
 
-fn redis7() -> Option<ServerBin> {
-    let all = testkit::require_all().expect("servers (RDBKIT_REQUIRE_SERVERS)");
-    let found = all.into_iter().find(|s| s.flavor == Flavor::Redis && s.version.0 == 7);
-    if found.is_none() {
-        eprintln!("skipping: no Redis 7 installed");
-    }
-    found
-}
+use util::redis7;
 
 fn set(conn: &mut redis::Connection, args: &[&str]) {
     let mut cmd = redis::cmd(args[0]);

@@ -5,23 +5,13 @@
 mod util;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-use testkit::{Flavor, ServerBin, ServerGuard, StartOptions};
-use util::{describe, path_str, rdbkit_bin, repo_root};
+use testkit::{ServerBin, ServerGuard, StartOptions};
+use util::{describe, path_str, repo_root};
 
-fn restore(args: &[&str]) -> Output {
-    Command::new(rdbkit_bin()).arg("restore").args(args).env_remove("REDISCLI_AUTH").output().expect("run rdbkit")
-}
+use util::run_restore as restore;
 
-fn redis7() -> Option<ServerBin> {
-    let all = testkit::require_all().expect("servers (RDBKIT_REQUIRE_SERVERS)");
-    let found = all.into_iter().find(|s| s.flavor == Flavor::Redis && s.version.0 == 7);
-    if found.is_none() {
-        eprintln!("skipping: no Redis 7 installed");
-    }
-    found
-}
+use util::redis7;
 
 /// A server with TLS on its own port, using `cert`/`key` and trusting `ca.pem`.
 fn tls_server(server: &ServerBin, d: &Path, cert: &str, key: &str, auth_clients: bool) -> (ServerGuard, u16) {

@@ -97,3 +97,19 @@ pub fn key_bytes(record: &serde_json::Value) -> Vec<u8> {
             .expect("valid base64"),
     }
 }
+
+/// Runs `rdbkit restore` with `args` (and no `REDISCLI_AUTH` from the environment).
+pub fn run_restore(args: &[&str]) -> Output {
+    Command::new(rdbkit_bin()).arg("restore").args(args).env_remove("REDISCLI_AUTH").output().expect("run rdbkit")
+}
+
+/// The installed Redis 7, or `None` after printing "skipping" (a failure when servers
+/// are required).
+pub fn redis7() -> Option<testkit::ServerBin> {
+    let all = testkit::require_all().expect("servers (RDBKIT_REQUIRE_SERVERS)");
+    let found = all.into_iter().find(|s| s.flavor == testkit::Flavor::Redis && s.version.0 == 7);
+    if found.is_none() {
+        eprintln!("skipping: no Redis 7 installed");
+    }
+    found
+}
