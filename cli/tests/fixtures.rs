@@ -8,6 +8,7 @@ mod util;
 
 use std::path::Path;
 
+use serde_json::Value;
 use testkit::ndjson::{compare, read_ndjson};
 use util::{convert_ndjson, describe, path_str, rdbkit, repo_root, server_dirs, shared_fixtures};
 
@@ -58,6 +59,68 @@ fn shared_fixtures_match_what_the_servers_held() {
     for d in &dirs {
         check_server_dir(d);
     }
+}
+
+/// librdb's expected JSON for one stream (`{"entries":[{"id","items"}],"idmp":{...}}`)
+/// against rdbkit's record of it.
+fn check_librdb_stream(want: &Value, got: &Value) {
+    let entries: Vec<(String, Vec<(String, String)>)> = want["entries"]
+        .as_array()
+        .expect("librdb entries")
+        .iter()
+        .map(|e| {
+            let items = e["items"].as_object().expect("librdb items");
+            let fields = items.iter().map(|(f, v)| (f.clone(), v.as_str().expect("item").to_owned())).collect();
+            (e["id"].as_str().expect("id").to_owned(), fields)
+        })
+        .collect();
+    let ours: Vec<(String, Vec<(String, String)>)> = got["value"]["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            let fields = e["fields"].as_array().expect("fields").iter();
+            let fields = fields.map(|p| (p[0].as_str().expect("f").to_owned(), p[1].as_str().expect("v").to_owned()));
+            (e["id"].as_str().expect("id").to_owned(), fields.collect())
+        })
+        .collect();
+    assert_eq!(ours, entries, "stream entries");
+    let (w, g) = (&want["idmp"], &got["value"]["idmp"]);
+    assert_eq!(g["duration_s"], w["duration"], "IDMP duration");
+    assert_eq!(g["max_entries"], w["maxEntries"], "IDMP max entries");
+    let producers = g["producers"].as_array().expect("producers");
+    assert_eq!(producers.len() as u64, w["numProducers"].as_u64().expect("numProducers"));
+    for (ours, theirs) in producers.iter().zip(w["producers"].as_array().expect("librdb producers")) {
+        assert_eq!(ours["pid"], theirs["pid"]);
+        let ids: Vec<(&Value, &Value)> =
+            ours["entries"].as_array().expect("iids").iter().map(|e| (&e["iid"], &e["id"])).collect();
+        let theirs: Vec<(&Value, &Value)> =
+            theirs["entries"].as_array().expect("librdb iids").iter().map(|e| (&e["iid"], &e["streamId"])).collect();
+        assert_eq!(ids, theirs, "IDs of producer {}", ours["pid"]);
+    }
+}
+
+/// Real RDB 13 dumps (librdb's test files, in the shared fixtures): streams of type 26
+/// read with their idempotent-producer state as librdb itself reads it.
+#[test]
+fn rdb13_stream_idmp_state_matches_librdb() {
+    let Some(root) = shared_fixtures() else { return };
+    let dir = root.join("librdb-v13");
+    // librdb's file holds the members of one object, without the braces around them.
+    let text = std::fs::read_to_string(dir.join("stream_v13.json")).expect("stream_v13.json");
+    let want: Value = serde_json::from_str(&format!("{{{text}}}")).expect("librdb JSON");
+    let want = want.as_object().expect("object");
+    let got = convert_ndjson(&dir.join("stream_v13_idmp.rdb"));
+    assert_eq!(got.len(), want.len());
+    for record in &got {
+        let key = record["key"].as_str().expect("key");
+        check_librdb_stream(&want[key], record);
+    }
+    let all = convert_ndjson(&dir.join("stream_v13.rdb"));
+    assert_eq!(all.len(), 49, "streams in stream_v13.rdb");
+    let producers: usize = all.iter().map(|r| r["value"]["idmp"]["producers"].as_array().map_or(0, Vec::len)).sum();
+    assert!(all.iter().all(|r| r["value"]["idmp"].is_object()), "every RDB 13 stream has IDMP state");
+    assert!(producers > 10, "only {producers} producers in stream_v13.rdb");
 }
 
 /// Peer dumps that are broken on purpose, with what must be reported.

@@ -22,6 +22,28 @@ const OP_STRING: u64 = 5;
 /// Most metadata classes a key can carry (Redis RDB 13).
 const MAX_KEY_META_CLASSES: u64 = 7;
 
+/// Characters of key metadata class names, 6 bits each (`_` and `-` in the other
+/// order than in module type names).
+const KEY_META_CHARSET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+
+impl KeyMeta {
+    /// The class's 4-character name (bits 31..8 of the class spec).
+    pub fn class_name(&self) -> String {
+        (0..4).map(|i| char::from(KEY_META_CHARSET[((self.class_spec >> (8 + 6 * (3 - i))) & 63) as usize])).collect()
+    }
+
+    /// The class version, 0 to 31 (bits 7..3).
+    pub fn class_version(&self) -> u8 {
+        ((self.class_spec >> 3) & 31) as u8
+    }
+
+    /// The class flags (bits 2..0; bit 0: the loader may drop the class when no module
+    /// claims it).
+    pub fn class_flags(&self) -> u8 {
+        (self.class_spec & 7) as u8
+    }
+}
+
 /// Decodes a module type ID into its 9-character name and encoding version.
 pub fn module_type_name(id: u64) -> (String, u16) {
     let name = (0..9).map(|i| char::from(NAME_CHARSET[((id >> (10 + 6 * (8 - i))) & 63) as usize])).collect();
@@ -143,5 +165,15 @@ mod tests {
         assert_eq!(module_type_name(0x45E2_5238_DF91_2C03), ("ReJSON-RL".to_string(), 3));
         assert_eq!(module_type_id("ReJSON-RL", 3), Some(0x45E2_5238_DF91_2C03));
         assert_eq!(module_type_id("short", 3), None);
+    }
+
+    #[test]
+    fn key_meta_class_spec_fields() {
+        // "KMT1" = K(10) M(12) T(19) 1(53), version 2, flags 1.
+        let name = [10u32, 12, 19, 53].iter().fold(0, |acc, c| (acc << 6) | c);
+        let meta = KeyMeta { class_spec: (name << 8) | (2 << 3) | 1, ops: Vec::new() };
+        assert_eq!((meta.class_name().as_str(), meta.class_version(), meta.class_flags()), ("KMT1", 2, 1));
+        let edge = KeyMeta { class_spec: u32::MAX, ops: Vec::new() };
+        assert_eq!((edge.class_name().as_str(), edge.class_version(), edge.class_flags()), ("----", 31, 7));
     }
 }

@@ -1,6 +1,6 @@
 //! One key as one NDJSON record, in the schema of `docs/ndjson.md`.
 
-use rdb_parser::{Entry, HashField, ModuleOp, Stream, Value};
+use rdb_parser::{Entry, HashField, KeyMeta, ModuleOp, Stream, StreamIdmp, Value};
 
 use super::json;
 
@@ -58,20 +58,42 @@ pub fn write(out: &mut Vec<u8>, e: &Entry) {
             out.extend_from_slice(b",\"encver\":");
             json::int(out, m.encver);
             out.extend_from_slice(b",\"ops\":");
-            array(out, m.ops.iter(), |out, op| {
-                out.push(b'[');
-                match op {
-                    ModuleOp::SInt(v) => tagged(out, "sint", |o| json::int(o, *v)),
-                    ModuleOp::UInt(v) => tagged(out, "uint", |o| json::int(o, *v)),
-                    ModuleOp::Float(v) => tagged(out, "float", |o| json::score(o, f64::from(*v))),
-                    ModuleOp::Double(v) => tagged(out, "double", |o| json::score(o, *v)),
-                    ModuleOp::String(b) => tagged(out, "string", |o| json::bytes(o, b)),
-                }
-                out.push(b']');
-            });
+            module_ops(out, &m.ops);
             out.push(b'}');
         }
     }
+    if !e.meta.is_empty() {
+        out.extend_from_slice(b",\"key_meta\":");
+        array(out, e.meta.iter(), key_meta);
+    }
+    out.push(b'}');
+}
+
+/// `[["uint",5],["string","..."],...]`: the annotated items a module saved.
+fn module_ops(out: &mut Vec<u8>, ops: &[ModuleOp]) {
+    array(out, ops.iter(), |out, op| {
+        out.push(b'[');
+        match op {
+            ModuleOp::SInt(v) => tagged(out, "sint", |o| json::int(o, *v)),
+            ModuleOp::UInt(v) => tagged(out, "uint", |o| json::int(o, *v)),
+            ModuleOp::Float(v) => tagged(out, "float", |o| json::score(o, f64::from(*v))),
+            ModuleOp::Double(v) => tagged(out, "double", |o| json::score(o, *v)),
+            ModuleOp::String(b) => tagged(out, "string", |o| json::bytes(o, b)),
+        }
+        out.push(b']');
+    });
+}
+
+/// One metadata class of a key (Redis RDB 13): its name, version, flags and items.
+fn key_meta(out: &mut Vec<u8>, m: &KeyMeta) {
+    out.extend_from_slice(b"{\"class\":");
+    json::string(out, &m.class_name());
+    out.extend_from_slice(b",\"version\":");
+    json::int(out, m.class_version());
+    out.extend_from_slice(b",\"flags\":");
+    json::int(out, m.class_flags());
+    out.extend_from_slice(b",\"ops\":");
+    module_ops(out, &m.ops);
     out.push(b'}');
 }
 
@@ -168,5 +190,39 @@ fn stream(out: &mut Vec<u8>, s: &Stream) {
         });
         out.push(b'}');
     });
+    if let Some(i) = &s.meta.idmp {
+        out.extend_from_slice(b",\"idmp\":");
+        idmp(out, i);
+    }
+    out.push(b'}');
+}
+
+/// Idempotent-producer state (RDB 13): producers sorted by ID, each with its
+/// remembered IDs in file order (the order the server evicts them in).
+fn idmp(out: &mut Vec<u8>, i: &StreamIdmp) {
+    out.extend_from_slice(b"{\"duration_s\":");
+    json::int(out, i.duration_s);
+    out.extend_from_slice(b",\"max_entries\":");
+    json::int(out, i.max_entries);
+    out.extend_from_slice(b",\"producers\":");
+    let mut producers: Vec<_> = i.producers.iter().collect();
+    producers.sort_by(|a, b| a.pid.cmp(&b.pid));
+    array(out, producers.into_iter(), |out, p| {
+        out.extend_from_slice(b"{\"pid\":");
+        json::bytes(out, &p.pid);
+        out.extend_from_slice(b",\"entries\":");
+        array(out, p.entries.iter(), |out, (iid, id)| {
+            out.extend_from_slice(b"{\"iid\":");
+            json::bytes(out, iid);
+            out.extend_from_slice(b",\"id\":");
+            json::string(out, &id.to_string());
+            out.push(b'}');
+        });
+        out.push(b'}');
+    });
+    out.extend_from_slice(b",\"iids_added\":");
+    json::int(out, i.iids_added);
+    out.extend_from_slice(b",\"iids_duplicates\":");
+    json::int(out, i.iids_duplicates);
     out.push(b'}');
 }
