@@ -10,7 +10,8 @@ use crate::types::RdbType;
 
 /// Entry flag: same fields as the master entry.
 const FLAG_SAMEFIELDS: i64 = 2;
-/// IDMP settings written when the source has none (inside the server's bounds).
+/// IDMP settings written when the source has none: the servers' defaults
+/// (`stream-idmp-duration`, `stream-idmp-maxsize`).
 const DEFAULT_IDMP_DURATION_S: u64 = 100;
 const DEFAULT_IDMP_MAX_ENTRIES: u64 = 100;
 
@@ -21,6 +22,15 @@ fn source_format(k: &KeyBuf) -> u8 {
         Some(RdbType::StreamListpacks3) => 3,
         _ => 4,
     }
+}
+
+/// Whether `idmp` is the state of a stream that never used idempotent producers on a
+/// server with the default settings (nothing is lost when it is left out).
+fn is_new_stream_state(idmp: &StreamIdmp) -> bool {
+    idmp.producers.is_empty()
+        && idmp.iids_added == 0
+        && idmp.iids_duplicates == 0
+        && (idmp.duration_s, idmp.max_entries) == (DEFAULT_IDMP_DURATION_S, DEFAULT_IDMP_MAX_ENTRIES)
 }
 
 fn put_id(out: &mut Vec<u8>, id: StreamId) {
@@ -39,7 +49,7 @@ pub(crate) fn encode(k: &KeyBuf, t: &Target, out: &mut Vec<u8>, losses: &mut Vec
     if target < 3 && source >= 3 && k.stream_groups.iter().any(|g| !g.consumers.is_empty()) {
         losses.push("stream consumer active-time (RDB 11+)".into());
     }
-    if target < 4 && meta.idmp.as_ref().is_some_and(|i| !i.producers.is_empty()) {
+    if target < 4 && meta.idmp.as_ref().is_some_and(|i| !is_new_stream_state(i)) {
         losses.push("stream idempotent-producer state (RDB 13)".into());
     }
 
