@@ -133,51 +133,109 @@ impl Dict {
     }
 }
 
-/// Expected bucket counts of loaded hashes, cached per (fields, first long pair).
-#[derive(Debug, Default)]
-pub(crate) struct LoadedHashes {
-    cache: HashMap<(u64, u64), u64>,
+/// How the loader fills a hash table from a hash the file stores field by field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Fill {
+    /// A plain hash whose first field or value too long for a listpack is pair `j`: the
+    /// loader fills a listpack with pairs `0..j`, converts it (presized for them), adds
+    /// pair `j`, presizes for the pairs still to come (Redis 8.4+: for all of them) and
+    /// adds those.
+    Plain(u64),
+    /// A hash with field TTLs whose first long pair is `j`: as [`Fill::Plain`], but the
+    /// table is presized before pair `j` is added.
+    WithTtls(u64),
+    /// A hash with field TTLs and more fields than a listpack takes: every field goes
+    /// into a table that starts empty and grows.
+    Grown,
 }
 
-/// Hashes loaded field by field have at most this many fields (more are presized).
+/// Expected bucket counts of loaded hashes, cached per (fields, fill).
+#[derive(Debug, Default)]
+pub(crate) struct LoadedHashes {
+    cache: HashMap<(u64, Fill), u64>,
+}
+
+/// Hashes loaded through a listpack have at most this many fields (more are presized).
 const MAX_SIMULATED: u64 = 512;
+/// Tables grown to more entries than this are simulated at this scale: only the last
+/// growth matters, and whether its rehash ends before loading does depends on the
+/// entries added since as a share of the table.
+const MAX_GROWN: u64 = 8192;
 
 impl LoadedHashes {
-    /// Expected buckets (both tables) of a hash of `n` fields loaded from a plain RDB
-    /// hash whose first field or value too long for a listpack is pair `j`: the loader
-    /// fills a listpack with pairs `0..j`, converts it, adds pair `j`, presizes for the
-    /// pairs still to come and adds them.
-    pub(crate) fn buckets(&mut self, p: &Profile, n: u64, j: u64) -> u64 {
+    /// Expected buckets (both tables) of a hash of `n` fields loaded as `fill` says.
+    pub(crate) fn buckets(&mut self, p: &Profile, n: u64, fill: Fill) -> u64 {
+        let (j, ttls) = match fill {
+            Fill::Grown => return self.grown(p, n),
+            Fill::Plain(j) => (j, false),
+            Fill::WithTtls(j) => (j, true),
+        };
         if n > MAX_SIMULATED || j >= n {
             return super::table::dict_buckets(n);
         }
-        let style = Style {
-            double: p.rules <= Rules::R60,
-            bucket_rehash: matches!(p.rules, Rules::R74 | Rules::R80 | Rules::V80),
-        };
+        let style = style(p);
         let presize_on_convert = p.rules >= Rules::R70;
-        *self.cache.entry((n, j)).or_insert_with(|| {
-            let mut total = 0;
-            for run in 0..RUNS {
+        let rest = n - j - 1;
+        // The loaders up to 8.2 presize for the pairs left, 8.4+ for all of them.
+        let presize = if p.tracked() { n } else { rest + u64::from(ttls) };
+        let limit = if p.tracked() { n } else { presize };
+        *self.cache.entry((n, fill)).or_insert_with(|| {
+            average(|run| {
                 let mut d = Dict::new(style, run.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ n ^ (j << 20));
                 if presize_on_convert {
                     d.expand(j as usize);
                 }
-                for _ in 0..=j {
+                let before = if ttls { j } else { j + 1 };
+                for _ in 0..before {
                     d.add();
                 }
-                let rest = (n - j - 1) as usize;
-                if rest > INITIAL {
-                    d.expand(rest);
+                if limit > INITIAL as u64 {
+                    d.expand(presize as usize);
                 }
-                for _ in 0..rest {
+                for _ in before..n {
                     d.add();
                 }
-                total += d.buckets();
-            }
-            (total + RUNS / 2) / RUNS
+                d.buckets()
+            })
         })
     }
+
+    /// [`Fill::Grown`]: a table grown by `n` inserts from empty.
+    fn grown(&mut self, p: &Profile, n: u64) -> u64 {
+        let style = style(p);
+        if n <= MAX_GROWN {
+            return *self.cache.entry((n, Fill::Grown)).or_insert_with(|| {
+                average(|run| {
+                    let mut d = Dict::new(style, run.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ n);
+                    for _ in 0..n {
+                        d.add();
+                    }
+                    d.buckets()
+                })
+            });
+        }
+        // The last growth doubled a table of `last` buckets at `last` entries; the same
+        // growth at the largest simulated scale, with as many inserts after it in
+        // proportion, ends in the same state.
+        let last = 1u64 << (63 - (n - 1).leading_zeros());
+        let scale = MAX_GROWN / 2;
+        let scaled = scale + ((n - last) as u128 * scale as u128 / last as u128) as u64;
+        self.grown(p, scaled.max(scale + 1)) * (last / scale)
+    }
+}
+
+/// The dict behaviour of a version.
+fn style(p: &Profile) -> Style {
+    Style {
+        double: p.rules <= Rules::R60,
+        bucket_rehash: matches!(p.rules, Rules::R74 | Rules::R82 | Rules::R84 | Rules::V80),
+    }
+}
+
+/// The mean over the simulated runs, rounded.
+fn average(mut run: impl FnMut(u64) -> u64) -> u64 {
+    let total: u64 = (0..RUNS).map(&mut run).sum();
+    (total + RUNS / 2) / RUNS
 }
 
 #[cfg(test)]
@@ -190,10 +248,31 @@ mod tests {
         let p = Profile::new(ServerVersion::redis(6, 2), Allocator::Jemalloc);
         let mut cache = LoadedHashes::default();
         // 5 fields, the first one long: 4 buckets, then 8 while rehashing or after.
-        let b = cache.buckets(&p, 5, 0);
+        let b = cache.buckets(&p, 5, Fill::Plain(0));
         assert!((8..=12).contains(&b), "{b}");
         // Presized for the remaining 299 (512 buckets), which hold all 300.
-        assert_eq!(cache.buckets(&p, 300, 0), 512);
+        assert_eq!(cache.buckets(&p, 300, Fill::Plain(0)), 512);
+    }
+
+    #[test]
+    fn redis_8_6_presizes_for_every_field() {
+        let p = Profile::new(ServerVersion::redis(8, 6), Allocator::Jemalloc);
+        let mut cache = LoadedHashes::default();
+        // The first pair is long: 4 buckets for it, then 8 for all five, rehashed while
+        // the other four go in.
+        assert_eq!(cache.buckets(&p, 5, Fill::Plain(0)), 8);
+    }
+
+    #[test]
+    fn grown_tables_are_often_caught_rehashing() {
+        let p = Profile::new(ServerVersion::redis(8, 6), Allocator::Jemalloc);
+        let mut cache = LoadedHashes::default();
+        // 513 inserts: the table of 512 doubled at the 513th, its rehash has just begun.
+        assert_eq!(cache.buckets(&p, 513, Fill::Grown), 512 + 1024);
+        // Far past the last doubling the rehash is over.
+        assert_eq!(cache.buckets(&p, 1000, Fill::Grown), 1024);
+        // Large tables scale: 2^20 + 1 inserts look like 4097.
+        assert_eq!(cache.buckets(&p, (1 << 20) + 1, Fill::Grown), (1 << 20) + (1 << 21));
     }
 
     #[test]

@@ -210,8 +210,8 @@ impl Visitor for MemoryVisitor {
     }
 
     fn stream_meta(&mut self, meta: &StreamMeta) -> VisitResult {
-        if let Some((_, OpenKey { value: Value::Stream(s), .. })) = self.open_value() {
-            s.meta(meta);
+        if let Some((p, OpenKey { value: Value::Stream(s), .. })) = self.open_value() {
+            s.meta(p, meta);
         }
         Ok(())
     }

@@ -1,21 +1,28 @@
 //! Hashes: listpacks (ziplists up to 6.2), listpacks with field TTLs (Redis 7.4+), hash
 //! tables.
 
-use super::dict::LoadedHashes;
+use super::dict::{Fill, LoadedHashes};
 use super::key::DICT_ENTRY;
 use super::pack::{Item, ListpackSize, PackedSize};
 use super::profile::{Profile, Rules};
+use super::sds::header_for_type;
 use super::table::{dict_buckets, valkey_table};
 use super::{Encoding, KeyFacts, ValueSize};
 use crate::types::RdbType;
 use crate::visitor::{Container, ContainerKind};
 
-/// `sizeof(listpackEx)`: expiry metadata, key pointer, listpack pointer.
+/// `sizeof(listpackEx)`: expiry metadata, key pointer, listpack pointer (Redis 7.4, 8.2);
+/// from 8.4 without the key pointer.
 const LISTPACK_EX: u64 = 32;
+const LISTPACK_EX_84: u64 = 24;
 /// Redis 7.4 field TTL metadata in front of an `mstr`: `ExpireMeta` and the flags.
 const FIELD_TTL_META: u64 = 16 + 2;
-/// Valkey 8.1+: field and value share one allocation up to this size.
+/// Redis 8.4+ field TTL metadata in front of an entry (`ExpireMeta`).
+const ENTRY_TTL_META: u64 = 16;
+/// Valkey 8.1+, Redis 8.4+: field and value share one allocation up to this size.
 const EMBEDDED_ENTRY_MAX: u64 = 128;
+/// Header of a type 8 sds: the least a field with a TTL or a value pointer needs.
+const SDS8_HDR: u64 = 3;
 
 /// A hash value.
 #[derive(Debug)]
@@ -41,7 +48,7 @@ pub(crate) struct HashEst {
 impl HashEst {
     pub(crate) fn new(p: &Profile, rdb_type: RdbType) -> HashEst {
         let sized = !p.keeps_blob(rdb_type);
-        let field_ttls = matches!(p.rules, Rules::R74 | Rules::R80);
+        let field_ttls = p.listpack_ex();
         HashEst {
             rdb_type,
             count: 0,
@@ -77,7 +84,12 @@ impl HashEst {
             lp.push(Item::Bytes(v));
             lp.push(Item::Int(expire.unwrap_or(0)));
         }
-        self.dict_entries += field_size(p, flen, expire.is_some()) + p.sds(vlen) + DICT_ENTRY;
+        let entry = if p.tracked() {
+            redis_entry(p, flen, vlen, expire.is_some())
+        } else {
+            field_size(p, flen, expire.is_some()) + p.sds(vlen)
+        };
+        self.dict_entries += entry + DICT_ENTRY;
         self.valkey_entries += valkey_entry(p, flen, vlen, expire.is_some());
     }
 
@@ -93,12 +105,12 @@ impl HashEst {
         let with_ttls =
             self.ttl_fields > 0 || matches!(self.rdb_type, RdbType::HashListpackEx | RdbType::HashListpackExPreGa);
         let blob = self.blob.filter(|b| b.0 != ContainerKind::Zipmap);
-        let (encoding, body) = if with_ttls && matches!(p.rules, Rules::R74 | Rules::R80) {
+        let (encoding, body) = if with_ttls && p.listpack_ex() {
             match blob {
-                Some((_, bytes)) if fits => (Encoding::ListpackEx, p.a(LISTPACK_EX) + p.a(bytes)),
+                Some((_, bytes)) if fits => (Encoding::ListpackEx, listpack_ex(p, bytes)),
                 None if fits && short => {
                     let bytes = self.packed_ttl.map_or(0, |l| l.bytes());
-                    (Encoding::ListpackEx, p.a(LISTPACK_EX) + p.a(bytes))
+                    (Encoding::ListpackEx, listpack_ex(p, bytes))
                 }
                 _ => (Encoding::Hashtable, self.table(p, loaded)),
             }
@@ -120,20 +132,33 @@ impl HashEst {
         if p.valkey_table() {
             return valkey_table(n) + self.valkey_entries;
         }
-        // Blobs and large hashes are converted into a table presized for all fields; a
-        // plain hash with a long pair is loaded pair by pair.
+        // Blobs and large plain hashes are converted into a table presized for all
+        // fields; a hash with a long pair is loaded pair by pair, and a large hash with
+        // field TTLs into a table that grows.
+        let ttls = matches!(self.rdb_type, RdbType::HashMetadata | RdbType::HashMetadataPreGa);
         let buckets = match (self.blob, self.first_long) {
-            (None, Some(j)) => loaded.buckets(p, n, j),
+            (None, _) if ttls && n > p.limits.hash_entries as u64 => loaded.buckets(p, n, Fill::Grown),
+            (None, Some(j)) if ttls => loaded.buckets(p, n, Fill::WithTtls(j)),
+            (None, Some(j)) => loaded.buckets(p, n, Fill::Plain(j)),
             _ => dict_buckets(n),
         };
         p.dict_struct() + 8 * buckets + self.dict_entries
     }
 }
 
+/// A `listpackex` hash: its struct and the listpack of field, value, TTL triples.
+fn listpack_ex(p: &Profile, bytes: u64) -> u64 {
+    if p.tracked() {
+        LISTPACK_EX_84 + bytes
+    } else {
+        p.a(LISTPACK_EX) + p.a(bytes)
+    }
+}
+
 /// A field name in a hash table: sds, or from Redis 7.4 an `mstr` (1-byte header under
 /// 32 bytes, 3 under 64 KiB, else 9) with TTL metadata in front when it expires.
 fn field_size(p: &Profile, len: u64, ttl: bool) -> u64 {
-    if !matches!(p.rules, Rules::R74 | Rules::R80) {
+    if !p.listpack_ex() {
         return p.sds(len);
     }
     let hdr = match len {
@@ -143,6 +168,21 @@ fn field_size(p: &Profile, len: u64, ttl: bool) -> u64 {
     };
     let meta = if ttl { FIELD_TTL_META } else { 0 };
     p.a(meta + hdr + len + 1)
+}
+
+/// A Redis 8.4+ hash entry as the server tracks it (requested sizes): the field as an
+/// sds (type 8 at least when it has a TTL) followed by the value as a type 8 sds when
+/// both fit in 128 bytes, else a value pointer, the field (type 8 at least) and the
+/// value's own sds; TTL metadata in front.
+fn redis_entry(p: &Profile, flen: u64, vlen: u64, ttl: bool) -> u64 {
+    let meta = if ttl { ENTRY_TTL_META } else { 0 };
+    let hdr = header_for_type(flen, true);
+    let field = if ttl { hdr.max(SDS8_HDR) } else { hdr } + flen + 1;
+    let embedded = meta + field + SDS8_HDR + vlen + 1;
+    if embedded <= EMBEDDED_ENTRY_MAX {
+        return embedded;
+    }
+    meta + 8 + hdr.max(SDS8_HDR) + flen + 1 + p.sds(vlen)
 }
 
 /// Valkey 9 tracks the fields that expire: 16 bytes per hash, and from two fields on a

@@ -21,7 +21,7 @@ impl Profile {
 
     /// The embedded key without the expire slot: header-size byte, sds header, key, NUL.
     pub(crate) fn key_sds_in_object(&self, len: u64) -> u64 {
-        1 + header_for_type(len, self.valkey_sds() || self.rules == Rules::R80) + len + 1
+        1 + header_for_type(len, self.valkey_sds() || self.rules == Rules::R82) + len + 1
     }
 
     /// The value object: `sizeof(robj)`, or where the key lives in the object (Valkey
@@ -40,7 +40,7 @@ impl Profile {
     pub(crate) fn key_overhead(&self, key_len: u64) -> u64 {
         match self.rules {
             Rules::V80 => self.a(17 + self.sds_hdr(key_len) + key_len + 1),
-            Rules::V81 | Rules::V90 | Rules::R80 => 0,
+            Rules::V81 | Rules::V90 | Rules::R82 | Rules::R84 => 0,
             _ => self.sds(key_len) + DICT_ENTRY,
         }
     }

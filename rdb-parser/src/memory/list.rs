@@ -7,8 +7,9 @@ use super::{Encoding, KeyFacts, ValueSize};
 use crate::types::RdbType;
 use crate::visitor::{Container, ContainerKind};
 
-/// `sizeof(quicklist)`.
+/// `sizeof(quicklist)`; Redis 8.4+ adds the size it tracks.
 const QUICKLIST: u64 = 40;
+const QUICKLIST_84: u64 = 48;
 /// Bytes per node (`list-max-listpack-size -2`), also the largest list kept as one
 /// listpack.
 const NODE_LIMIT: u64 = 8192;
@@ -127,7 +128,10 @@ impl ListEst {
             Some((bytes, counted, true)) if single_listpack && self.nodes == 1 && bytes <= NODE_LIMIT => {
                 ValueSize { encoding: Encoding::Listpack, bytes: p.robj(key) + counted }
             }
-            _ => ValueSize { encoding: Encoding::Quicklist, bytes: p.robj(key) + QUICKLIST + self.node_bytes },
+            _ => {
+                let quicklist = if p.tracked() { p.a(QUICKLIST_84) } else { QUICKLIST };
+                ValueSize { encoding: Encoding::Quicklist, bytes: p.robj(key) + quicklist + self.node_bytes }
+            }
         }
     }
 }

@@ -141,10 +141,15 @@ pub(crate) enum Rules {
     R70,
     /// Redis 7.2 (and Valkey 7.2): set listpacks, single-node lists as listpacks.
     R72,
-    /// Redis 7.4: hash fields as `mstr`, hash field TTLs.
+    /// Redis 7.4 and 8.0: hash fields as `mstr`, hash field TTLs.
     R74,
-    /// Redis 8: key stored inside the value object (approximate, not validated).
-    R80,
+    /// Redis 8.2: the key inside the value object, sizes computed as before (modelled
+    /// on Valkey 8.1's layout, not validated).
+    R82,
+    /// Redis 8.4 and later: the key inside the value object; every structure reports
+    /// what it tracks allocating (listpacks and intsets by their length, short sds
+    /// strings by their request).
+    R84,
     /// Valkey 8.0: key embedded in the dict entry.
     V80,
     /// Valkey 8.1: key and expire inside the object, new hash table.
@@ -162,8 +167,9 @@ impl Rules {
             Flavor::Redis if n < (7, 0) => Rules::R62,
             Flavor::Redis if n < (7, 2) => Rules::R70,
             Flavor::Redis if n < (7, 4) => Rules::R72,
-            Flavor::Redis if n < (8, 0) => Rules::R74,
-            Flavor::Redis => Rules::R80,
+            Flavor::Redis if n < (8, 2) => Rules::R74,
+            Flavor::Redis if n < (8, 4) => Rules::R82,
+            Flavor::Redis => Rules::R84,
             Flavor::Valkey if n < (8, 0) => Rules::R72,
             Flavor::Valkey if n < (8, 1) => Rules::V80,
             Flavor::Valkey if n < (9, 0) => Rules::V81,
@@ -202,10 +208,15 @@ impl Profile {
         self.allocator
     }
 
-    /// True when the rules for this version were checked against a real server
-    /// (Redis 8 is modelled on Valkey 8.1's layout and not validated).
+    /// True when the rules for this version were checked against a real server: not
+    /// for Redis 8.2 (modelled on Valkey 8.1's layout) and, of the Redis 8.4 rules, only
+    /// for 8.6.
     pub fn validated(&self) -> bool {
-        self.rules != Rules::R80
+        match self.rules {
+            Rules::R82 => false,
+            Rules::R84 => (self.version.major, self.version.minor) == (8, 6),
+            _ => true,
+        }
     }
 
     /// Usable size of an allocation of `n` bytes.
@@ -213,14 +224,26 @@ impl Profile {
         self.allocator.usable(n)
     }
 
-    /// Valkey picks sds header types so that header + string + NUL fit the type's range.
+    /// sds header types are picked so that header + string + NUL fit the type's range
+    /// (Valkey, Redis 8.4+).
     pub(crate) fn valkey_sds(&self) -> bool {
-        matches!(self.rules, Rules::V80 | Rules::V81 | Rules::V90)
+        matches!(self.rules, Rules::V80 | Rules::V81 | Rules::V90 | Rules::R84)
     }
 
     /// Objects carry their key (and expire) in the same allocation.
     pub(crate) fn key_in_object(&self) -> bool {
-        matches!(self.rules, Rules::V81 | Rules::V90 | Rules::R80)
+        matches!(self.rules, Rules::V81 | Rules::V90 | Rules::R82 | Rules::R84)
+    }
+
+    /// Sizes are what the server tracks allocating (Redis 8.4+): compact blobs count by
+    /// their length, short sds strings by their request.
+    pub(crate) fn tracked(&self) -> bool {
+        self.rules == Rules::R84
+    }
+
+    /// Hash fields may carry TTLs in `listpackex` hashes (Redis 7.4+).
+    pub(crate) fn listpack_ex(&self) -> bool {
+        matches!(self.rules, Rules::R74 | Rules::R82 | Rules::R84)
     }
 
     /// Collections use ziplists (Redis up to 6.2); listpacks from 7.0.
@@ -241,9 +264,7 @@ impl Profile {
             RdbType::ZSetZiplist | RdbType::HashZiplist => ContainerKind::Ziplist,
             RdbType::SetListpack if self.limits.set_listpack_entries == 0 => return false,
             RdbType::SetListpack | RdbType::ZSetListpack | RdbType::HashListpack => ContainerKind::Listpack,
-            RdbType::HashListpackEx | RdbType::HashListpackExPreGa => {
-                return matches!(self.rules, Rules::R74 | Rules::R80)
-            }
+            RdbType::HashListpackEx | RdbType::HashListpackExPreGa => return self.listpack_ex(),
             _ => return false,
         };
         match kind {
@@ -253,9 +274,10 @@ impl Profile {
         }
     }
 
-    /// Compact blobs are counted by their byte length, not their allocation (up to 6.2).
+    /// What a compact blob (listpack, ziplist, intset) of `bytes` bytes counts: its
+    /// length up to 6.2 and from 8.4, its allocation in between.
     pub(crate) fn blob(&self, bytes: u64) -> u64 {
-        if self.ziplists() {
+        if self.ziplists() || self.tracked() {
             bytes
         } else {
             self.a(bytes)
@@ -272,18 +294,22 @@ impl Profile {
     /// server's own encoding.
     pub(crate) fn compact(&self, blob: Option<(ContainerKind, u64)>, computed: u64) -> (Encoding, u64) {
         match blob {
-            Some((ContainerKind::Listpack, bytes)) if !self.ziplists() => (Encoding::Listpack, self.a(bytes)),
+            Some((ContainerKind::Listpack, bytes)) if !self.ziplists() => (Encoding::Listpack, self.blob(bytes)),
             Some((ContainerKind::Ziplist, bytes)) if self.ziplists() => (Encoding::Ziplist, bytes),
             Some((ContainerKind::Ziplist, bytes)) => (Encoding::Listpack, self.converted(bytes, computed)),
             _ if self.ziplists() => (Encoding::Ziplist, computed),
-            _ => (Encoding::Listpack, self.a(computed)),
+            _ => (Encoding::Listpack, self.blob(computed)),
         }
     }
 
     /// A listpack converted from a ziplist blob on load: built in a buffer the size of
-    /// the blob, then shrunk to fit.
+    /// the blob, then shrunk to fit (Redis 8.4+ counts its length).
     pub(crate) fn converted(&self, blob: u64, bytes: u64) -> u64 {
-        self.allocator.shrunk(blob, bytes)
+        if self.tracked() {
+            bytes
+        } else {
+            self.allocator.shrunk(blob, bytes)
+        }
     }
 
     /// `sizeof(dict)`.
@@ -328,7 +354,10 @@ mod tests {
     fn rules_by_version() {
         assert_eq!(Rules::of(ServerVersion::redis(5, 0)), Rules::R50);
         assert_eq!(Rules::of(ServerVersion::redis(6, 2)), Rules::R62);
-        assert_eq!(Rules::of(ServerVersion::redis(255, 255)), Rules::R80);
+        assert_eq!(Rules::of(ServerVersion::redis(8, 0)), Rules::R74);
+        assert_eq!(Rules::of(ServerVersion::redis(8, 2)), Rules::R82);
+        assert_eq!(Rules::of(ServerVersion::redis(8, 6)), Rules::R84);
+        assert_eq!(Rules::of(ServerVersion::redis(255, 255)), Rules::R84);
         assert_eq!(Rules::of(ServerVersion::valkey(7, 2)), Rules::R72);
         assert_eq!(Rules::of(ServerVersion::valkey(8, 1)), Rules::V81);
         assert_eq!(Rules::of(ServerVersion::valkey(9, 1)), Rules::V90);

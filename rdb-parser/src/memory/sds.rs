@@ -39,10 +39,12 @@ impl Profile {
     }
 
     /// What `MEMORY USAGE` counts for an sds of `len` bytes: Redis 5 reads the header
-    /// (`hdr + len + 1`), later versions ask the allocator.
+    /// (`hdr + len + 1`), later versions ask the allocator; Redis 8.4+ reads the header
+    /// of a type 5 string (which records no allocation) and the allocation of the others.
     pub(crate) fn sds(&self, len: u64) -> u64 {
-        let bytes = self.sds_hdr(len) + len + 1;
-        if self.rules == Rules::R50 {
+        let hdr = self.sds_hdr(len);
+        let bytes = hdr + len + 1;
+        if self.rules == Rules::R50 || (self.tracked() && hdr == 1) {
             bytes
         } else {
             self.a(bytes)

@@ -60,11 +60,11 @@ impl SetEst {
             Some((ContainerKind::Intset, bytes)) if n <= lim.set_intset_entries as u64 => {
                 (Encoding::Intset, p.blob(bytes))
             }
-            Some((ContainerKind::Listpack, bytes)) if lp_ok => (Encoding::Listpack, p.a(bytes)),
+            Some((ContainerKind::Listpack, bytes)) if lp_ok => (Encoding::Listpack, p.blob(bytes)),
             Some((ContainerKind::Intset | ContainerKind::Listpack, _)) => (Encoding::Hashtable, self.table(p)),
             _ if self.all_int && n <= lim.set_intset_entries as u64 => (Encoding::Intset, p.blob(self.intset.bytes())),
             _ if lp_ok && self.largest <= lim.set_listpack_value as u64 => {
-                (Encoding::Listpack, p.a(self.listpack.bytes()))
+                (Encoding::Listpack, p.blob(self.listpack.bytes()))
             }
             _ => (Encoding::Hashtable, self.table(p)),
         };

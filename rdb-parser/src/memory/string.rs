@@ -11,6 +11,11 @@ const EMBSTR_MAX: u64 = 44;
 const INT_MAX_CHARS: usize = 20;
 /// Header of the value sds inside an embstr object (always type 8).
 const EMBSTR_SDS_HDR: u64 = 3;
+/// Largest object that embeds its value (Valkey 8.1, Redis 8).
+const CACHE_LINE: u64 = 64;
+/// What Redis 8.4+ counts for the key when deciding to embed: its sds as if the header
+/// were one byte, and the byte that gives the header size.
+const KEY_EMBED_EXTRA: u64 = 3;
 
 /// A string value arriving in chunks.
 #[derive(Debug, Default)]
@@ -41,7 +46,8 @@ impl StringEst {
             _ if l > EMBSTR_MAX => None,
             // Up to 6.2 the size is computed, not asked: sdslen + 2 + sizeof(robj).
             Rules::R50 | Rules::R60 | Rules::R62 => Some(ROBJ + l + 2),
-            Rules::V81 | Rules::R80 => embedded_with_key(p, key, l, ROBJ, 64),
+            Rules::V81 | Rules::R82 => embedded_with_key(p, key, l, ROBJ, CACHE_LINE),
+            Rules::R84 => embedded_in_kvobj(p, key, l),
             _ => Some(p.a(ROBJ + EMBSTR_SDS_HDR + l + 1)),
         };
         match embstr {
@@ -49,6 +55,18 @@ impl StringEst {
             None => ValueSize { encoding: Encoding::Raw, bytes: p.robj(key) + p.sds(l) },
         }
     }
+}
+
+/// Redis 8.4+: the value is embedded when the object, the key (counted with a one-byte
+/// header) and the value fit in a cache line; the expire slot in front of the object is
+/// left out of that test but allocated.
+fn embedded_in_kvobj(p: &Profile, key: KeyFacts, len: u64) -> Option<u64> {
+    let value = EMBSTR_SDS_HDR + len + 1;
+    if ROBJ + key.len + KEY_EMBED_EXTRA + value > CACHE_LINE {
+        return None;
+    }
+    let expire = if key.ttl { 8 } else { 0 };
+    Some(p.a(expire + ROBJ + p.key_sds_in_object(key.len) + value))
 }
 
 /// Valkey 8.1+: object header, key, optional expire and value sds in one allocation of
@@ -105,6 +123,19 @@ mod tests {
         // ...jemalloc leaves 6: rebuilt with the expiry, 66 > 64, so raw.
         let (enc, _) = size(v81, Allocator::Jemalloc, 5, true, &[b'x'; 30]);
         assert_eq!(enc, Encoding::Raw);
+    }
+
+    #[test]
+    fn redis_8_6_embeds_within_a_cache_line_and_adds_the_expiry() {
+        let r86 = ServerVersion::redis(8, 6);
+        // 16 + key (1 + 1 + 5 + 1) + value (3 + 20 + 1) = 48.
+        assert_eq!(size(r86, Allocator::Jemalloc, 5, false, &[b'x'; 20]), (Encoding::Embstr, 48));
+        // The same with an expiry: 56, where Valkey 8.1 finds room in the 48 bytes' rounding.
+        assert_eq!(size(r86, Allocator::Jemalloc, 5, true, &[b'x'; 20]), (Encoding::Embstr, 56));
+        // 16 + 10 + 3 + 36 = 65 > 64: raw, a kvobj of 32 and a value sds of 40.
+        assert_eq!(size(r86, Allocator::Jemalloc, 10, false, &[b'x'; 32]), (Encoding::Raw, 32 + 40));
+        // A short raw value counts its sds request: 1 + 30 + 1.
+        assert_eq!(size(r86, Allocator::Jemalloc, 20, false, &[b'x'; 30]), (Encoding::Raw, 40 + 32));
     }
 
     #[test]

@@ -4,6 +4,7 @@ use super::key::DICT_ENTRY;
 use super::pack::{Item, PackedSize};
 use super::profile::{Profile, Rules};
 use super::score;
+use super::sds::header_for_type;
 use super::table::{dict_buckets, skiplist_node, valkey_table};
 use super::{Encoding, KeyFacts, ValueSize};
 use crate::types::RdbType;
@@ -23,6 +24,10 @@ fn header_levels(p: &Profile) -> u64 {
 const V9_HEADER: u64 = 16 + 16 * 30;
 /// `sizeof(zset)`: dict and skiplist pointers.
 const ZSET: u64 = 16;
+/// Redis 8.4+: node without levels (score, backward pointer; the member follows the
+/// levels), and `sizeof(zskiplist)` with its tracked size.
+const NODE_BASE_84: u64 = 16;
+const ZSKIPLIST_84: u64 = 40;
 
 /// A sorted-set value.
 #[derive(Debug)]
@@ -61,6 +66,8 @@ impl ZSetEst {
         }
         if p.rules == Rules::V90 {
             self.nodes += skiplist_node(p, 17 + p.sds_hdr(len) + len + 1);
+        } else if p.tracked() {
+            self.nodes += skiplist_node(p, NODE_BASE_84 + header_for_type(len, true) + len + 1);
         } else {
             self.members += p.sds(len);
             self.nodes += *self.plain_node.get_or_insert_with(|| skiplist_node(p, NODE_BASE));
@@ -90,6 +97,11 @@ impl ZSetEst {
         let nodes = self.nodes.round() as u64;
         match p.rules {
             Rules::V81 => ZSET + 32 + valkey_table(n) + header + self.members + nodes,
+            Rules::R84 => {
+                let index = p.dict_struct() + 8 * dict_buckets(n) + DICT_ENTRY * n;
+                let header = p.a(NODE_BASE_84 + 16 * header_levels(p));
+                ZSET + p.a(ZSKIPLIST_84) + index + header + nodes
+            }
             // Fitted to Valkey 9.1 (glibc): struct and header node together come to 40
             // bytes less than 8.1's, as a 32-byte skiplist struct and a header of 496
             // bytes would.
