@@ -48,6 +48,10 @@ impl Features {
             ("FUNCTION", self.functions()),
             ("HPEXPIREAT", self.hash_field_ttl()),
             ("HPEXPIRETIME", self.hash_field_ttl()),
+            ("HSETEX", self.hash_field_commands()),
+            ("HGETDEL", self.hash_field_commands()),
+            ("XDELEX", self.stream_ref_policies()),
+            ("XCFGSET", self.stream_idmp()),
         ];
         for (name, expected) in probes {
             let reply: Vec<redis::Value> = redis::cmd("COMMAND")
@@ -135,6 +139,34 @@ impl Features {
         }
     }
 
+    /// The key is stored inside the value object (Redis 8.2+, Valkey 8.1+), which
+    /// moves the `embstr` limit of strings.
+    pub fn key_in_object(&self) -> bool {
+        match self.flavor {
+            Flavor::Redis => self.version >= (8, 2, 0),
+            Flavor::Valkey => self.version >= (8, 1, 0),
+        }
+    }
+
+    /// `HSETEX`, `HGETEX`, `HGETDEL`: Redis 8.0+, Valkey 9+.
+    pub fn hash_field_commands(&self) -> bool {
+        match self.flavor {
+            Flavor::Redis => self.version >= (8, 0, 0),
+            Flavor::Valkey => self.version >= (9, 0, 0),
+        }
+    }
+
+    /// `XDELEX`, `XACKDEL` and the `KEEPREF`/`DELREF`/`ACKED` options (Redis 8.2+).
+    pub fn stream_ref_policies(&self) -> bool {
+        self.flavor == Flavor::Redis && self.version >= (8, 2, 0)
+    }
+
+    /// Idempotent stream producers (`XADD ... IDMP`, `XCFGSET`), saved as RDB 13
+    /// stream type 26 (Redis 8.6+).
+    pub fn stream_idmp(&self) -> bool {
+        self.flavor == Flavor::Redis && self.version >= (8, 6, 0)
+    }
+
     /// `CLUSTER ADDSLOTSRANGE` (Redis 7.0+, Valkey); used for the cluster fixture.
     pub fn cluster_addslotsrange(&self) -> bool {
         self.v70()
@@ -153,11 +185,17 @@ mod tests {
         let r74 = Features::new(Flavor::Redis, (7, 4, 1));
         let v81 = Features::new(Flavor::Valkey, (8, 1, 8));
         let v91 = Features::new(Flavor::Valkey, (9, 1, 2));
+        let r80 = Features::new(Flavor::Redis, (8, 0, 6));
+        let r86 = Features::new(Flavor::Redis, (8, 6, 3));
         assert!(!r5.xinfo_full() && !r5.debug_command_flag() && !r5.stream_62());
         assert!(r62.stream_62() && !r62.v70());
         assert!(r70.v70() && r70.functions() && !r70.set_listpack());
         assert!(r74.hash_field_ttl() && r74.set_listpack());
         assert!(v81.set_listpack() && v81.functions() && !v81.hash_field_ttl());
         assert!(v91.hash_field_ttl() && v91.debug_command_flag());
+        assert!(!r80.key_in_object() && r86.key_in_object() && v81.key_in_object());
+        assert!(r80.hash_field_commands() && v91.hash_field_commands() && !r74.hash_field_commands());
+        assert!(!r80.stream_ref_policies() && r86.stream_ref_policies() && !v91.stream_ref_policies());
+        assert!(!r80.stream_idmp() && r86.stream_idmp() && !v91.stream_idmp());
     }
 }

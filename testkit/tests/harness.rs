@@ -103,6 +103,22 @@ fn encodings(conn: &mut redis::Connection, keys: &[Vec<u8>]) -> Result<BTreeMap<
     Ok(out)
 }
 
+/// The idempotent producers of `stream:idmp`, as the live server reports them.
+fn check_idmp(records: &[testkit::record::Record]) -> Result<()> {
+    let rec = records.iter().find(|r| r.key == b"stream:idmp").context("stream:idmp missing")?;
+    let Data::Stream(s) = &rec.data else { anyhow::bail!("stream:idmp is not a stream") };
+    let idmp = s.idmp.as_ref().context("stream:idmp has no IDMP state")?;
+    let figures = (idmp.duration_s, idmp.max_entries, idmp.iids_added, idmp.iids_duplicates);
+    ensure!(figures == (86_400, 3, 7, 2), "duration, max, added, duplicates: {figures:?}");
+    let pids: Vec<&[u8]> = idmp.producers.iter().map(|p| p.pid.as_slice()).collect();
+    ensure!(pids == [b"billing".as_slice(), b"orders", b"\xffsensor"], "producers {pids:?}");
+    let orders: Vec<&[u8]> = idmp.producers[1].entries.iter().map(|(iid, _)| iid.as_slice()).collect();
+    ensure!(orders == [b"order-2".as_slice(), b"order-3", b"order-4"], "IDs kept after eviction: {orders:?}");
+    let billing = idmp.producers[0].entries.first().map(|(_, id)| *id).context("billing has no ID")?;
+    ensure!(!s.entries.iter().any(|e| e.id == billing), "the billing entry was deleted, its ID stays remembered");
+    Ok(())
+}
+
 #[test]
 fn dataset_covers_the_encodings_of_each_version() -> Result<()> {
     for_each_server(|server| {
@@ -120,8 +136,8 @@ fn dataset_covers_the_encodings_of_each_version() -> Result<()> {
             Ok(())
         };
         expect("str:int:-129", "int")?;
-        if server.flavor == Flavor::Redis {
-            // Valkey 8+ embeds the key in the object, which moves this limit.
+        if !feat.key_in_object() {
+            // Redis 8 and Valkey 8.1+ embed the key in the object, which moves this limit.
             expect("str:len:44:pattern", "embstr")?;
             expect("str:len:45:pattern", "raw")?;
         }
@@ -173,7 +189,12 @@ fn dataset_covers_the_encodings_of_each_version() -> Result<()> {
         ensure!(has("hash:fttl:listpack") == feat.hash_field_ttl(), "field TTL keys");
         ensure!(data.functions.len() == if feat.functions() { 2 } else { 0 });
         let with_field_ttl = records.iter().filter(|r| !r.field_expire_at_ms.is_empty()).count();
-        ensure!((with_field_ttl == 5) == feat.hash_field_ttl(), "{with_field_ttl} hashes with field TTLs");
+        let want_field_ttl = match (feat.hash_field_ttl(), feat.hash_field_commands()) {
+            (false, _) => 0,
+            (true, false) => 5,
+            (true, true) => 6,
+        };
+        ensure!(with_field_ttl == want_field_ttl, "{with_field_ttl} hashes with field TTLs, expected {want_field_ttl}");
 
         // TTLs: absolute, including the year-9999 one, and one in db 1 and db 5.
         let ttl = |db: u32, key: &str| {
@@ -198,6 +219,13 @@ fn dataset_covers_the_encodings_of_each_version() -> Result<()> {
         ensure!(s.last_id > s.entries.last().map(|e| e.id).unwrap_or_default());
         let middle = &s.groups[1];
         ensure!(middle.entries_read.is_some() == feat.v70(), "entries_read {:?}", middle.entries_read);
+        ensure!(s.idmp.is_some() == feat.stream_idmp(), "IDMP state {:?}", s.idmp);
+        ensure!(has("hash:hsetex") == feat.hash_field_commands(), "hash:hsetex only with HSETEX");
+        ensure!(has("stream:refs") == feat.stream_ref_policies(), "stream:refs only on 8.2+");
+        ensure!(has("stream:idmp") == feat.stream_idmp(), "stream:idmp only on 8.6+");
+        if feat.stream_idmp() {
+            check_idmp(&records)?;
+        }
         Ok(())
     })
 }

@@ -1,5 +1,6 @@
 //! Hashes: listpack/ziplist and hashtable, integer values, binary field
-//! names, and hash field TTLs (Redis 7.4+, Valkey 9+).
+//! names, hash field TTLs (Redis 7.4+, Valkey 9+) and the commands that set
+//! fields with their TTL (`HSETEX`, `HGETEX`, `HGETDEL`: Redis 8+, Valkey 9+).
 
 use anyhow::{bail, Result};
 use redis::Value;
@@ -81,6 +82,28 @@ pub(super) fn build(f: &mut Filler) -> Result<()> {
     if f.feat.hash_field_ttl() {
         build_field_ttls(f)?;
     }
+    if f.feat.hash_field_commands() {
+        build_field_commands(f)?;
+    }
+    Ok(())
+}
+
+/// `HSETEX` sets fields and their TTL in one call, `HGETEX` changes the TTL of
+/// the fields it reads, `HGETDEL` removes the fields it reads.
+fn build_field_commands(f: &mut Filler) -> Result<()> {
+    let mut rng = f.rng("hash-field-commands");
+    let key = "hash:hsetex";
+    let at = Filler::far_future(&mut rng);
+    f.run(
+        redis::cmd("HSETEX").arg(key).arg("PXAT").arg(at).arg("FIELDS").arg(3).arg(&["a", "1", "b", "2", "c", "3"][..]),
+    )?;
+    f.run(redis::cmd("HSETEX").arg(key).arg("FIELDS").arg(1).arg(&["plain", "no ttl"][..]))?;
+    f.run(redis::cmd("HGETEX").arg(key).arg("PERSIST").arg("FIELDS").arg(1).arg("a"))?;
+    let at = Filler::far_future(&mut rng);
+    f.run(redis::cmd("HGETEX").arg(key).arg("PXAT").arg(at).arg("FIELDS").arg(1).arg("c"))?;
+
+    hset(f, "hash:hgetdel", &pairs(&[("x", "1"), ("y", "2"), ("z", "3")]))?;
+    f.run(redis::cmd("HGETDEL").arg("hash:hgetdel").arg("FIELDS").arg(2).arg(&["x", "z"][..]))?;
     Ok(())
 }
 

@@ -10,7 +10,9 @@
 //!   for embstr / RDB length prefixes / LZF, a 100 KiB value, binary and
 //!   UTF-8 content, HyperLogLogs, a bitmap, values built by INCR/APPEND/...),
 //!   plus odd keys (empty, control bytes, invalid UTF-8, 700 bytes long);
-//! * `list:`, `set:`, `zset:`, `hash:`, `stream:` one family per type;
+//! * `list:`, `set:`, `zset:`, `hash:`, `stream:` one family per type (with
+//!   `HSETEX`/`HGETEX`/`HGETDEL` on Redis 8+ and Valkey 9+, stream deletion
+//!   policies on Redis 8.2+ and idempotent producers on Redis 8.6+);
 //! * `ttl:` keys of each type with an expiry;
 //! * `fill:` many small mixed keys, every fourth with an expiry;
 //! * function libraries on 7.0+.
@@ -24,6 +26,7 @@ mod lists;
 mod misc;
 mod sets;
 mod streams;
+mod streams8;
 mod strings;
 mod zsets;
 
@@ -92,6 +95,7 @@ fn build(f: &mut Filler) -> Result<()> {
     zsets::build(f).context("sorted sets")?;
     hashes::build(f).context("hashes")?;
     streams::build(f).context("streams")?;
+    streams8::build(f).context("Redis 8 stream features")?;
     misc::build_other_dbs(f).context("dbs 1 and 5")?;
     misc::build_fill(f).context("fill keys")?;
     misc::build_functions(f).context("functions")?;

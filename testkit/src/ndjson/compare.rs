@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value as Json;
 
-use crate::record::{score_to_json, show_bytes, Bytes, Data, Group, Record, Stream, StreamEntry, StreamId};
+use crate::record::{score_to_json, show_bytes, Bytes, Data, Group, Idmp, Record, Stream, StreamEntry, StreamId};
 
 /// Keys listed in a difference report.
 const MAX_KEYS_SHOWN: usize = 8;
@@ -239,6 +239,34 @@ fn diff_stream(e: &Stream, a: &Stream, out: &mut Vec<String>) {
             diff_group(&format!("group {}", show_bytes(name)), x, y, out);
         }
     }
+    match (&e.idmp, &a.idmp) {
+        (Some(x), Some(y)) => diff_idmp(x, y, out),
+        (None, None) => {}
+        (x, y) => {
+            let show = |i: &Option<Idmp>| if i.is_some() { "IDMP state" } else { "none" };
+            out.push(format!("idmp: expected {}, actual {}", show(x), show(y)));
+        }
+    }
+}
+
+fn diff_idmp(e: &Idmp, a: &Idmp, out: &mut Vec<String>) {
+    let figures = [
+        ("duration_s", e.duration_s, a.duration_s),
+        ("max_entries", e.max_entries, a.max_entries),
+        ("iids_added", e.iids_added, a.iids_added),
+        ("iids_duplicates", e.iids_duplicates, a.iids_duplicates),
+    ];
+    for (name, x, y) in figures {
+        if x != y {
+            out.push(format!("idmp {name}: expected {x}, actual {y}"));
+        }
+    }
+    let by_pid = |i: &Idmp| i.producers.iter().map(|p| (p.pid.clone(), p.entries.clone())).collect::<BTreeMap<_, _>>();
+    let show = |entries: &Vec<(Bytes, StreamId)>| {
+        let items: Vec<String> = entries.iter().map(|(iid, id)| format!("{}={id}", show_bytes(iid))).collect();
+        format!("[{}]", items.join(" "))
+    };
+    diff_maps("idmp producer", &by_pid(e), &by_pid(a), |p| show_bytes(p), show, out);
 }
 
 fn groups_by_name(s: &Stream) -> BTreeMap<Bytes, &Group> {
@@ -403,9 +431,32 @@ mod tests {
             (edit(r#""last_id":"1-0","groups""#, r#""last_id":"9-0","groups""#), "last_id: expected 1-0, actual 9-0"),
             (edit(r#"[["f","v"]]"#, r#"[["f","w"]]"#), "entries[0]: expected 1-0"),
             (edit(r#""name":"g""#, r#""name":"h""#), r#"groups: 1 missing from actual, e.g. "g""#),
+            (edit(r#"}]}]}}"#, &format!("}}]}}]{IDMP}}}}}")), "idmp: expected none, actual IDMP state"),
         ];
         for (actual, want) in cases {
             let msg = differs(&[STREAM], &[actual.as_str()]);
+            assert!(msg.contains(want), "want {want:?} in:\n{msg}");
+        }
+    }
+
+    const IDMP: &str = r#","idmp":{"duration_s":100,"max_entries":5,"producers":[{"pid":"p","entries":[{"iid":"i1","id":"1-0"}]}],"iids_added":1,"iids_duplicates":0}"#;
+
+    #[test]
+    fn stream_idmp_state_is_compared() {
+        let with = STREAM.replacen("}]}]}}", &format!("}}]}}]{IDMP}}}}}"), 1);
+        assert_eq!(compare(&recs(&[&with]), &recs(&[&with])), Ok(()));
+        let cases = [
+            (
+                with.replacen(r#""duration_s":100"#, r#""duration_s":200"#, 1),
+                "idmp duration_s: expected 100, actual 200",
+            ),
+            (with.replacen(r#""iids_duplicates":0"#, r#""iids_duplicates":2"#, 1), "idmp iids_duplicates"),
+            (with.replacen(r#""id":"1-0"}]}]"#, r#""id":"2-0"}]}]"#, 1), r#"idmp producer "p": expected ["i1"=1-0]"#),
+            (with.replacen(r#""pid":"p""#, r#""pid":"q""#, 1), r#"idmp producer: 1 missing from actual, e.g. "p""#),
+            (STREAM.to_owned(), "idmp: expected IDMP state, actual none"),
+        ];
+        for (actual, want) in cases {
+            let msg = differs(&[&with], &[actual.as_str()]);
             assert!(msg.contains(want), "want {want:?} in:\n{msg}");
         }
     }

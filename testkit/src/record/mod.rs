@@ -102,6 +102,32 @@ pub struct Stream {
     pub last_id: StreamId,
     /// Consumer groups, sorted by name.
     pub groups: Vec<Group>,
+    /// Idempotent-producer state (Redis 8.6+; `None` on servers without it).
+    pub idmp: Option<Idmp>,
+}
+
+/// A stream's idempotent-producer state (`XADD ... IDMP`, Redis 8.6+).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Idmp {
+    /// `idmp-duration`: seconds an idempotency ID is remembered.
+    pub duration_s: u64,
+    /// `idmp-maxsize`: IDs remembered per producer.
+    pub max_entries: u64,
+    /// Producers, sorted by ID.
+    pub producers: Vec<IdmpProducer>,
+    /// `iids-added`: IDs ever recorded.
+    pub iids_added: u64,
+    /// `iids-duplicates`: duplicates ever detected.
+    pub iids_duplicates: u64,
+}
+
+/// One idempotent producer and the IDs it remembers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdmpProducer {
+    /// Producer ID.
+    pub pid: Bytes,
+    /// `(idempotency ID, entry ID)`, oldest first (the order of eviction).
+    pub entries: Vec<(Bytes, StreamId)>,
 }
 
 /// One stream entry.
@@ -214,6 +240,9 @@ impl Stream {
             g.consumers.sort();
             g.pending.sort_by_key(|p| p.id);
         }
+        if let Some(idmp) = &mut self.idmp {
+            idmp.producers.sort_by(|a, b| a.pid.cmp(&b.pid));
+        }
     }
 }
 
@@ -296,6 +325,9 @@ mod tests {
         let line = r#"{"db":0,"key":"s","type":"stream","expire_at_ms":null,"value":{"entries":[{"id":"1-1","fields":[["f","v"]]}],"length":1,"last_id":"2-0","groups":[{"name":"g","last_id":"1-1","entries_read":null,"pending":[{"id":"1-1","consumer":"c","delivery_count":2}],"consumers":[{"name":"c"}]}]}}"#;
         let rec = parse(line);
         assert_eq!(rec.to_json_line(), line);
+        let line = r#"{"db":0,"key":"s","type":"stream","expire_at_ms":null,"value":{"entries":[],"length":0,"last_id":"2-0","groups":[],"idmp":{"duration_s":100,"max_entries":3,"producers":[{"pid":{"base64":"/w=="},"entries":[{"iid":"a","id":"2-0"},{"iid":"b","id":"1-0"}]}],"iids_added":4,"iids_duplicates":1}}}"#;
+        let rec = parse(line);
+        assert_eq!(rec.to_json_line(), line);
     }
 
     #[test]
@@ -306,6 +338,7 @@ mod tests {
             r#"{"db":0,"key":"k","type":"zset","value":[["a"]]}"#,
             r#"{"db":-1,"key":"k","type":"string","value":"v"}"#,
             r#"{"db":0,"key":"k","type":"stream","value":{"entries":[],"length":0,"last_id":"x","groups":[]}}"#,
+            r#"{"db":0,"key":"k","type":"stream","value":{"entries":[],"length":0,"last_id":"0-0","groups":[],"idmp":{"duration_s":1}}}"#,
         ];
         for b in bad {
             let v: Json = serde_json::from_str(b).expect("test JSON");

@@ -4,7 +4,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value as Json};
 
-use super::{json_to_bytes, json_to_score, Bytes, Data, Group, Pending, Record, Stream, StreamEntry, StreamId};
+use super::{
+    json_to_bytes, json_to_score, Bytes, Data, Group, Idmp, IdmpProducer, Pending, Record, Stream, StreamEntry,
+    StreamId,
+};
 
 fn field<'a>(m: &'a Map<String, Json>, name: &str) -> Result<&'a Json, String> {
     m.get(name).ok_or_else(|| format!("missing \"{name}\""))
@@ -182,10 +185,42 @@ fn stream(v: &Json) -> Result<Stream, String> {
             consumers,
         });
     }
+    let idmp = match m.get("idmp") {
+        None | Some(Json::Null) => None,
+        Some(x) => Some(idmp(x)?),
+    };
     Ok(Stream {
         entries,
         length: uint(field(m, "length")?, "length")?,
         last_id: stream_id(field(m, "last_id")?, "last_id")?,
         groups,
+        idmp,
+    })
+}
+
+fn idmp(v: &Json) -> Result<Idmp, String> {
+    let m = object(v, "idmp")?;
+    let num = |name: &str| uint(field(m, name)?, &format!("idmp.{name}"));
+    let mut producers = Vec::new();
+    for (i, p) in array(field(m, "producers")?, "idmp.producers")?.iter().enumerate() {
+        let at = format!("idmp.producers[{i}]");
+        let pm = object(p, &at)?;
+        let entries = array(field(pm, "entries")?, &format!("{at}.entries"))?
+            .iter()
+            .enumerate()
+            .map(|(j, e)| {
+                let at = format!("{at}.entries[{j}]");
+                let em = object(e, &at)?;
+                Ok((bytes(field(em, "iid")?, &at)?, stream_id(field(em, "id")?, &at)?))
+            })
+            .collect::<Result<_, String>>()?;
+        producers.push(IdmpProducer { pid: bytes(field(pm, "pid")?, &at)?, entries });
+    }
+    Ok(Idmp {
+        duration_s: num("duration_s")?,
+        max_entries: num("max_entries")?,
+        producers,
+        iids_added: num("iids_added")?,
+        iids_duplicates: num("iids_duplicates")?,
     })
 }

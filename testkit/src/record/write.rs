@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Number, Value as Json};
 
-use super::{bytes_to_json, score_to_json, Bytes, Data, Record, Stream, StreamId};
+use super::{bytes_to_json, score_to_json, Bytes, Data, Idmp, Record, Stream, StreamId};
 
 /// The canonical JSON value of a record.
 pub(super) fn to_json(r: &Record) -> Json {
@@ -127,11 +127,34 @@ fn stream(s: &Stream) -> Ordered {
             ])
         })
         .collect();
-    obj(vec![
+    let mut fields = vec![
         ("entries", Ordered::Array(entries)),
         ("length", int(s.length)),
         ("last_id", id(s.last_id)),
         ("groups", Ordered::Array(groups)),
+    ];
+    if let Some(i) = &s.idmp {
+        fields.push(("idmp", idmp(i)));
+    }
+    obj(fields)
+}
+
+fn idmp(i: &Idmp) -> Ordered {
+    let producers = i
+        .producers
+        .iter()
+        .map(|p| {
+            let entries =
+                p.entries.iter().map(|(iid, at)| obj(vec![("iid", leaf_bytes(iid)), ("id", id(*at))])).collect();
+            obj(vec![("pid", leaf_bytes(&p.pid)), ("entries", Ordered::Array(entries))])
+        })
+        .collect();
+    obj(vec![
+        ("duration_s", int(i.duration_s)),
+        ("max_entries", int(i.max_entries)),
+        ("producers", Ordered::Array(producers)),
+        ("iids_added", int(i.iids_added)),
+        ("iids_duplicates", int(i.iids_duplicates)),
     ])
 }
 

@@ -12,8 +12,11 @@ use serde_json::Value as Json;
 
 use crate::expiry::ExpiryLog;
 use crate::features::Features;
-use crate::record::{show_bytes, Bytes, Data, Group, Pending, Record, Stream, StreamEntry};
+use crate::record::{show_bytes, Bytes, Data, Record};
 use crate::reply;
+
+mod idmp;
+mod stream;
 
 /// How far a recorded absolute expiry may be from `TIME + PTTL` (servers
 /// before 7.0) and still be accepted as the key's expiry.
@@ -91,7 +94,7 @@ fn scan_keys(conn: &mut Connection) -> Result<BTreeSet<Bytes>> {
     }
 }
 
-fn query(conn: &mut Connection, cmd: &mut redis::Cmd, what: &str) -> Result<Value> {
+pub(crate) fn query(conn: &mut Connection, cmd: &mut redis::Cmd, what: &str) -> Result<Value> {
     cmd.query::<Value>(conn).with_context(|| what.to_owned())
 }
 
@@ -133,7 +136,7 @@ fn read_key(
             }
             Data::Hash(map)
         }
-        "stream" => Data::Stream(read_stream(conn, feat, key)?),
+        "stream" => Data::Stream(stream::read_stream(conn, feat, key)?),
         other => bail!("unsupported type {other:?} (module types are not part of the dataset)"),
     };
     Ok(Some(Record { db, key: key.to_vec(), expire_at_ms, data, field_expire_at_ms }))
@@ -197,101 +200,4 @@ fn read_field_expiries(
         }
     }
     Ok(out)
-}
-
-fn read_stream(conn: &mut Connection, feat: &Features, key: &[u8]) -> Result<Stream> {
-    let v = query(conn, redis::cmd("XRANGE").arg(key).arg("-").arg("+"), "XRANGE")?;
-    let mut entries = Vec::new();
-    for item in reply::array(&v).context("XRANGE")? {
-        match reply::array(item).context("XRANGE entry")? {
-            [id, fields] => entries.push(StreamEntry {
-                id: reply::stream_id(id).context("XRANGE entry ID")?,
-                fields: reply::byte_pairs(fields).context("XRANGE entry fields")?,
-            }),
-            other => bail!("XRANGE entry has {} parts, expected 2", other.len()),
-        }
-    }
-    let length: u64 = redis::cmd("XLEN").arg(key).query(conn).context("XLEN")?;
-    let info = query(conn, redis::cmd("XINFO").arg("STREAM").arg(key), "XINFO STREAM")?;
-    let info = reply::fields(&info).context("XINFO STREAM")?;
-    let last_id = reply::stream_id(reply::get(&info, "last-generated-id")?)?;
-    let groups = if feat.xinfo_full() { read_groups_full(conn, key)? } else { read_groups_classic(conn, key)? };
-    let mut stream = Stream { entries, length, last_id, groups };
-    stream.canonicalize();
-    Ok(stream)
-}
-
-/// Groups from `XINFO STREAM key FULL` (6.0+); `COUNT 0` lists every PEL entry.
-fn read_groups_full(conn: &mut Connection, key: &[u8]) -> Result<Vec<Group>> {
-    let v =
-        query(conn, redis::cmd("XINFO").arg("STREAM").arg(key).arg("FULL").arg("COUNT").arg(0), "XINFO STREAM FULL")?;
-    let full = reply::fields(&v).context("XINFO STREAM FULL")?;
-    let mut groups = Vec::new();
-    for g in reply::array(reply::get(&full, "groups")?)? {
-        let g = reply::fields(g).context("XINFO STREAM FULL group")?;
-        let entries_read = match g.get("entries-read") {
-            Some(v) => reply::opt_int(v)?.map(u64::try_from).transpose()?,
-            None => None,
-        };
-        let mut pending = Vec::new();
-        for p in reply::array(reply::get(&g, "pending")?)? {
-            pending.push(pending_entry(p).context("XINFO STREAM FULL pending entry")?);
-        }
-        let mut consumers = Vec::new();
-        for c in reply::array(reply::get(&g, "consumers")?)? {
-            let c = reply::fields(c)?;
-            consumers.push(reply::bytes(reply::get(&c, "name")?)?);
-        }
-        groups.push(Group {
-            name: reply::bytes(reply::get(&g, "name")?)?,
-            last_id: reply::stream_id(reply::get(&g, "last-delivered-id")?)?,
-            entries_read,
-            pending,
-            consumers,
-        });
-    }
-    Ok(groups)
-}
-
-/// Groups from `XINFO GROUPS`, `XPENDING` and `XINFO CONSUMERS` (5.0, which
-/// has no `XINFO STREAM FULL` and no `entries-read`).
-fn read_groups_classic(conn: &mut Connection, key: &[u8]) -> Result<Vec<Group>> {
-    let v = query(conn, redis::cmd("XINFO").arg("GROUPS").arg(key), "XINFO GROUPS")?;
-    let mut groups = Vec::new();
-    for g in reply::array(&v)? {
-        let g = reply::fields(g).context("XINFO GROUPS")?;
-        let name = reply::bytes(reply::get(&g, "name")?)?;
-        let pel = query(conn, redis::cmd("XPENDING").arg(key).arg(&name).arg("-").arg("+").arg(i64::MAX), "XPENDING")?;
-        let mut pending = Vec::new();
-        for p in reply::array(&pel)? {
-            pending.push(pending_entry(p).context("XPENDING entry")?);
-        }
-        let cons = query(conn, redis::cmd("XINFO").arg("CONSUMERS").arg(key).arg(&name), "XINFO CONSUMERS")?;
-        let mut consumers = Vec::new();
-        for c in reply::array(&cons)? {
-            let c = reply::fields(c)?;
-            consumers.push(reply::bytes(reply::get(&c, "name")?)?);
-        }
-        groups.push(Group {
-            name,
-            last_id: reply::stream_id(reply::get(&g, "last-delivered-id")?)?,
-            entries_read: None,
-            pending,
-            consumers,
-        });
-    }
-    Ok(groups)
-}
-
-/// `[id, consumer, <time>, delivery-count]`, as both `XINFO STREAM FULL`
-/// (delivery time) and `XPENDING` (idle time) report it.
-fn pending_entry(v: &Value) -> Result<Pending> {
-    match reply::array(v)? {
-        [id, consumer, _time, count] => Ok(Pending {
-            id: reply::stream_id(id)?,
-            consumer: reply::bytes(consumer)?,
-            delivery_count: u64::try_from(reply::int(count)?)?,
-        }),
-        other => bail!("pending entry has {} parts, expected 4", other.len()),
-    }
 }
