@@ -55,11 +55,13 @@ pub type ServerLine = (Flavor, u32, u32);
 
 /// The server lines the test suite expects (`RDBKIT_REQUIRE_SERVERS=1`
 /// makes a missing one an error).
-pub const EXPECTED_SERVERS: [ServerLine; 6] = [
+pub const EXPECTED_SERVERS: [ServerLine; 8] = [
     (Flavor::Redis, 5, 0),
     (Flavor::Redis, 6, 0),
     (Flavor::Redis, 6, 2),
     (Flavor::Redis, 7, 0),
+    (Flavor::Redis, 8, 0),
+    (Flavor::Redis, 8, 6),
     (Flavor::Valkey, 8, 1),
     (Flavor::Valkey, 9, 1),
 ];
