@@ -122,10 +122,12 @@ done
 # apt fetches the source package (signature and hashes checked against the
 # archive keyring) into a private apt state under the servers directory, so
 # the system's apt sources are left alone; the upstream tarball in it is then
-# checked against the hash pinned here and built with make.
+# checked against the hash pinned here and built with make. The make also builds
+# the server's test modules; the ones listed last are kept next to the binary
+# (test_keymeta attaches key metadata, which RDB 13 saves with opcode 243).
 redis8_builds=(
     "8.0.6 5:8.0.6-3 763bf3005bcbf77c1d8145016a9627e45219665f99cf5a736bc73ec70faf0c8e"
-    "8.6.3 5:8.6.3-1 58d0d1eb49a1ea6c2179659707fec171b1e2e2b8d5157ed2ec59d1d66ad5a654"
+    "8.6.3 5:8.6.3-1 58d0d1eb49a1ea6c2179659707fec171b1e2e2b8d5157ed2ec59d1d66ad5a654 test_keymeta"
 )
 build_cache=$servers_dir/redis-build
 apt_state=$servers_dir/debian-src
@@ -161,10 +163,21 @@ fetch_redis_source() {
     [ -f "$tarball" ] || die "the source package redis=$debian_version has no $(basename "$tarball")"
 }
 
+# Whether $1 holds a working redis-server $2 and the test modules named after it.
+redis_build_complete() {
+    local dir=$1 version=$2 module
+    shift 2
+    [ -x "$dir/redis-server" ] && [[ $("$dir/redis-server" --version 2>/dev/null) == *"v=$version "* ]] || return 1
+    for module in "$@"; do
+        [ -f "$dir/$module.so" ] || return 1
+    done
+}
+
 for build in "${redis8_builds[@]}"; do
-    read -r version debian_version sha256 <<<"$build"
+    read -r version debian_version sha256 modules <<<"$build"
+    read -r -a modules <<<"$modules"
     dest=$build_cache/redis-$version
-    if [ -x "$dest/redis-server" ] && [[ $("$dest/redis-server" --version 2>/dev/null) == *"v=$version "* ]]; then
+    if redis_build_complete "$dest" "$version" "${modules[@]}"; then
         note "redis $version already built in $dest"
         continue
     fi
@@ -180,6 +193,10 @@ for build in "${redis8_builds[@]}"; do
     rm -rf "$dest.tmp"
     mkdir -p "$dest.tmp"
     cp "$work/redis-$version/src/redis-server" "$dest.tmp/redis-server"
+    for module in "${modules[@]}"; do
+        cp "$work/redis-$version/tests/modules/$module.so" "$dest.tmp/$module.so" \
+            || die "the redis $version build made no tests/modules/$module.so"
+    done
     rm -rf "$dest"
     mv "$dest.tmp" "$dest"
     rm -rf "$work"

@@ -254,6 +254,13 @@ pub fn redis_cli() -> Option<PathBuf> {
     tool("redis-cli")
 }
 
+/// A test module built with `server` (`scripts/install-servers.sh` keeps Redis 8.6's
+/// `test_keymeta` next to the binary it builds), when installed.
+pub fn test_module(server: &ServerBin, name: &str) -> Option<PathBuf> {
+    let path = servers_dir().join("redis-build").join(server.name()).join(format!("{name}.so"));
+    path.is_file().then_some(path)
+}
+
 /// `redis-check-rdb`: the servers `bin/` directory first, then `PATH`.
 pub fn redis_check_rdb() -> Option<PathBuf> {
     tool("redis-check-rdb")

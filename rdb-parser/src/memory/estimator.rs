@@ -44,6 +44,8 @@ struct OpenKey {
     key: Vec<u8>,
     kind: Kind,
     expire_at_ms: Option<i64>,
+    /// Module metadata classes attached to the key.
+    metas: u64,
     largest: u64,
     value: Value,
 }
@@ -141,8 +143,15 @@ impl Visitor for MemoryVisitor {
             Kind::Stream => Value::Stream(StreamEst::new(p.allocator())),
             Kind::Module => Value::Module,
         };
-        self.open =
-            Some(OpenKey { db: k.db, key: k.key.to_vec(), kind, expire_at_ms: k.expire_at_ms, largest: 0, value });
+        self.open = Some(OpenKey {
+            db: k.db,
+            key: k.key.to_vec(),
+            kind,
+            expire_at_ms: k.expire_at_ms,
+            metas: k.meta.len() as u64,
+            largest: 0,
+            value,
+        });
         Ok(Visit::Value)
     }
 
@@ -242,7 +251,7 @@ impl Visitor for MemoryVisitor {
             return Ok(());
         }
         let p = self.profile();
-        let facts = KeyFacts { len: k.key.len() as u64, ttl: k.expire_at_ms.is_some() };
+        let facts = KeyFacts { len: k.key.len() as u64, ttl: k.expire_at_ms.is_some(), metas: k.metas };
         let mut elements = end.elements;
         let value = match &mut k.value {
             Value::String(s) => {

@@ -12,11 +12,18 @@ pub(crate) const DICT_ENTRY: u64 = 24;
 const EXPIRE_SLOT_KEY_LEN: u64 = 128;
 
 impl Profile {
-    /// Bytes the object needs after its header for an embedded key (Valkey 8.1+): the
-    /// expire slot when present, a header-size byte, and the key as an sds.
+    /// Bytes the object needs besides its header for an embedded key (Valkey 8.1+,
+    /// Redis 8.2+): the expire slot when present, a slot per module metadata class
+    /// (Redis), a header-size byte, and the key as an sds.
     pub(crate) fn embedded_key(&self, key: KeyFacts) -> u64 {
-        let expire = if key.ttl || key.len >= EXPIRE_SLOT_KEY_LEN { 8 } else { 0 };
-        expire + self.key_sds_in_object(key.len)
+        self.meta_slots(key) + self.key_sds_in_object(key.len)
+    }
+
+    /// The 8-byte slots in front of the object: the expire (with a TTL, and always
+    /// for keys of 128 bytes or more) and one per module metadata class.
+    pub(crate) fn meta_slots(&self, key: KeyFacts) -> u64 {
+        let expire = key.ttl || key.len >= EXPIRE_SLOT_KEY_LEN;
+        8 * (u64::from(expire) + key.metas)
     }
 
     /// The embedded key without the expire slot: header-size byte, sds header, key, NUL.

@@ -160,4 +160,7 @@ pub(crate) struct KeyFacts {
     pub(crate) len: u64,
     /// The key has an expiry.
     pub(crate) ttl: bool,
+    /// Module metadata classes attached to the key (Redis 8.6, 8 bytes each in front of
+    /// the object).
+    pub(crate) metas: u64,
 }

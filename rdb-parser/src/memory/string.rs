@@ -65,8 +65,9 @@ fn embedded_in_kvobj(p: &Profile, key: KeyFacts, len: u64) -> Option<u64> {
     if ROBJ + key.len + KEY_EMBED_EXTRA + value > CACHE_LINE {
         return None;
     }
-    let expire = if key.ttl { 8 } else { 0 };
-    Some(p.a(expire + ROBJ + p.key_sds_in_object(key.len) + value))
+    // An embedded value leaves no room for the always-present expire of long keys.
+    let slots = 8 * (u64::from(key.ttl) + key.metas);
+    Some(p.a(slots + ROBJ + p.key_sds_in_object(key.len) + value))
 }
 
 /// Valkey 8.1+: object header, key, optional expire and value sds in one allocation of
@@ -98,7 +99,7 @@ mod tests {
     fn size(v: ServerVersion, a: Allocator, key: u64, ttl: bool, value: &[u8]) -> (Encoding, u64) {
         let mut s = StringEst::default();
         s.chunk(value);
-        let r = s.finish(&Profile::new(v, a), KeyFacts { len: key, ttl });
+        let r = s.finish(&Profile::new(v, a), KeyFacts { len: key, ttl, metas: 0 });
         (r.encoding, r.bytes)
     }
 
