@@ -1,9 +1,10 @@
 //! `rdbkit memory` against real servers: every installed server loads its own fixture
 //! dump, reports `MEMORY USAGE key SAMPLES 0` and `OBJECT ENCODING` for every key, and
 //! the estimates must stay within the bounds of issue 5 (per server: median relative
-//! error ≤ 1 %, p90 ≤ 3 %, error of the total ≤ 1 %, at least 70 % of keys exact). The
-//! same for the shared reference `memory.csv` files when present. Then the summary's
-//! totals, the prefix tree, the HTML report in headless Chromium, and exit codes.
+//! error ≤ 1 %, p90 ≤ 3 %, error of the total ≤ 1 %, at least 70 % of keys exact; on a
+//! Redis server's own fixture at least 95 % exact). The same for the shared reference
+//! `memory.csv` files when present. Then the summary's totals, the prefix tree, the
+//! HTML report in headless Chromium, and exit codes.
 //!
 //! The accuracy tables are printed on stderr (`cargo test --test memory -- --nocapture`)
 //! and written to `$RDBKIT_MEMORY_REPORT` when set (docs/memory.md quotes them).
@@ -16,13 +17,15 @@ use std::path::{Path, PathBuf};
 
 use memory_support::{chromium, parse_csv, run_chromium, Accuracy, Row};
 use serde_json::Value;
-use testkit::{ServerBin, ServerGuard};
+use testkit::{Flavor, ServerBin, ServerGuard};
 use util::{describe, path_str, rdbkit, repo_root, shared_fixtures};
 
 /// Seed of the generated datasets.
 const SEED: u64 = 5;
 /// Keys of the random dataset.
 const RANDOM_KEYS: usize = 1500;
+/// Share of the keys of a Redis server's own fixture estimated to the byte.
+const MIN_REDIS_FIXTURE_EXACT: f64 = 0.95;
 
 fn memory_csv(dump: &Path, extra: &[&str]) -> Vec<Row> {
     let mut args = vec!["memory", path_str(dump), "--format", "csv", "-q"];
@@ -151,6 +154,10 @@ fn estimates_match_memory_usage_on_every_server() {
                     overall.push(acc.row(&what));
                     if let Err(e) = acc.check(&what) {
                         failures.push(e);
+                    }
+                    // A Redis fixture is all but exact: only skiplist levels are random.
+                    if server.flavor == Flavor::Redis && source == "fixture" && acc.exact() < MIN_REDIS_FIXTURE_EXACT {
+                        failures.push(format!("{what}: {:.1}% of keys exact", acc.exact() * 100.0));
                     }
                     // Encodings must agree but for the odd key on a glibc boundary.
                     if acc.encoding_mismatches.len() * 50 > acc.errors.len() {

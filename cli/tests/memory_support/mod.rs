@@ -148,6 +148,11 @@ impl Accuracy {
         }
     }
 
+    /// Share of keys estimated to the byte.
+    pub fn exact(&self) -> f64 {
+        stats(&self.errors).exact
+    }
+
     /// One Markdown table row: what, keys, exact, median, p90, total error.
     pub fn row(&self, what: &str) -> String {
         let s = stats(&self.errors);
