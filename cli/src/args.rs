@@ -122,7 +122,8 @@ pub struct FilterArgs {
     /// Only keys matching this glob (`*`, `?`, `[a-z]`, `\` escapes; repeatable).
     #[arg(long = "key", value_name = "GLOB")]
     pub keys: Vec<String>,
-    /// Only keys of this type: string, list, set, zset, hash, stream, module (repeatable).
+    /// Only keys of this type: string, list, set, zset, hash, stream, module, array, gcra
+    /// (repeatable).
     #[arg(long = "type", value_name = "T")]
     pub types: Vec<String>,
 }
@@ -201,11 +202,11 @@ pub struct RestoreArgs {
 #[derive(Args)]
 pub struct RdbOutArgs {
     /// Server to write for: its RDB version and encoding thresholds (redis-3.0 ...
-    /// redis-8.8, valkey-7.2 ... valkey-9.1). Default: the newest server that writes the
+    /// redis-8.10, valkey-7.2 ... valkey-9.1). Default: the newest server that writes the
     /// input's RDB version.
     #[arg(long, value_name = "SERVER")]
     pub target: Option<String>,
-    /// RDB version to write: 6-14 (`REDIS000N`) or 80 (`VALKEY080`).
+    /// RDB version to write: 6-15 (`REDIS00NN`) or 80 (`VALKEY080`).
     #[arg(long, value_name = "N")]
     pub rdb_version: Option<u32>,
     /// Leave out what the target cannot represent (reported on stderr) instead of failing.

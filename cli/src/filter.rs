@@ -10,7 +10,9 @@ pub fn key_filter(dbs: &[u64], patterns: &[String], kinds: &[String]) -> anyhow:
         .iter()
         .map(|k| {
             Kind::from_name(k).ok_or_else(|| {
-                usage(format!("unknown --type {k:?}; expected string, list, set, zset, hash, stream or module"))
+                usage(format!(
+                    "unknown --type {k:?}; expected string, list, set, zset, hash, stream, module, array or gcra"
+                ))
             })
         })
         .collect::<anyhow::Result<_>>()?;

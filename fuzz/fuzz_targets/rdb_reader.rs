@@ -209,7 +209,7 @@ impl Visitor for Touch {
 }
 
 const OPTIONS: ReaderOptions =
-    ReaderOptions { buffer_bytes: 4096, limits: Limits { max_blob_bytes: 1 << 20 }, raw_values: false };
+    ReaderOptions { buffer_bytes: 4096, limits: Limits { max_blob_bytes: 1 << 20, ..Limits::default() }, raw_values: false };
 
 fuzz_target!(|data: &[u8]| {
     let mut touch = Touch::default();

@@ -10,6 +10,7 @@ use crate::header::Header;
 use crate::prim::{Limits, StringOrigin};
 use crate::source::Source;
 use crate::types::RdbType;
+use crate::values::template::Templates;
 use crate::visitor::{Container, KeyEnd, KeyStart, Visit, Visitor};
 
 /// Input plus reusable buffers; one per reader.
@@ -32,6 +33,8 @@ pub(crate) struct Ctx<R> {
     pub spans: Vec<(u32, u32)>,
     /// Hand each value's stored bytes to the visitor.
     pub raw_values: bool,
+    /// Hash templates declared by the file (RDB 15), held until its end.
+    pub templates: Templates,
 }
 
 /// Which reusable buffer to read a string into.
@@ -57,6 +60,7 @@ impl<R: Read> Ctx<R> {
             arena: Vec::new(),
             spans: Vec::new(),
             raw_values: false,
+            templates: Templates::default(),
         }
     }
 
@@ -160,6 +164,11 @@ impl<'v, V: Visitor> Gate<'v, V> {
     pub(crate) fn hash_field(&mut self, field: &[u8], value: &[u8], expire_at_ms: Option<i64>) -> Result<()> {
         self.elements += 1;
         forward!(self, self.v.hash_field(field, value, expire_at_ms))
+    }
+
+    pub(crate) fn array_element(&mut self, index: u64, value: &[u8]) -> Result<()> {
+        self.elements += 1;
+        forward!(self, self.v.array_element(index, value))
     }
 
     pub(crate) fn raw_value(&mut self, t: RdbType, bytes: &[u8]) -> Result<()> {

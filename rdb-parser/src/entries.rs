@@ -4,7 +4,7 @@
 use std::io::Read;
 
 use crate::error::Result;
-use crate::model::{Entry, HashField, ModuleValue, Stream, StreamEntry, StreamGroup, StreamMeta, Value};
+use crate::model::{Entry, HashField, ModuleValue, SparseArray, Stream, StreamEntry, StreamGroup, StreamMeta, Value};
 use crate::reader::{RdbReader, Step};
 use crate::visitor::{KeyEnd, KeyStart, StreamEntryRef, Visit, VisitResult, Visitor};
 use crate::Kind;
@@ -62,6 +62,8 @@ impl Visitor for EntryBuilder {
             Kind::Module => {
                 Value::Module(Box::new(ModuleValue { module_id: 0, name: String::new(), encver: 0, ops: Vec::new() }))
             }
+            Kind::Array => Value::Array(Box::default()),
+            Kind::Gcra => Value::Gcra(0),
         };
         self.current = Some(Entry {
             db: k.db,
@@ -136,6 +138,27 @@ impl Visitor for EntryBuilder {
     fn module_value(&mut self, value: &ModuleValue) -> VisitResult {
         if let Some(Value::Module(m)) = self.value() {
             **m = value.clone();
+        }
+        Ok(())
+    }
+
+    fn array_insert_idx(&mut self, insert_idx: Option<u64>) -> VisitResult {
+        if let Some(Value::Array(a)) = self.value() {
+            a.insert_idx = insert_idx;
+        }
+        Ok(())
+    }
+
+    fn array_element(&mut self, index: u64, value: &[u8]) -> VisitResult {
+        if let Some(Value::Array(a)) = self.value() {
+            a.elements.push((index, value.to_vec()));
+        }
+        Ok(())
+    }
+
+    fn gcra(&mut self, tat_us: u64) -> VisitResult {
+        if let Some(Value::Gcra(t)) = self.value() {
+            *t = tat_us;
         }
         Ok(())
     }
@@ -228,8 +251,15 @@ pub fn replay_entry<V: Visitor>(e: &Entry, v: &mut V) -> std::result::Result<(),
             v.stream_meta(&s.meta)?;
         }
         Value::Module(m) => v.module_value(m)?,
+        Value::Array(a) => replay_array(a, v)?,
+        Value::Gcra(t) => v.gcra(*t)?,
     }
     let elements = e.value.len() as u64;
-    let empty = elements == 0 && !matches!(e.value.kind(), Kind::String | Kind::Stream | Kind::Module);
+    let empty = elements == 0 && !matches!(e.value.kind(), Kind::String | Kind::Stream | Kind::Module | Kind::Gcra);
     v.key_end(&KeyEnd { elements, record_bytes: 0, empty })
+}
+
+fn replay_array<V: Visitor>(a: &SparseArray, v: &mut V) -> std::result::Result<(), VisitError> {
+    v.array_insert_idx(a.insert_idx)?;
+    a.elements.iter().try_for_each(|(i, val)| v.array_element(*i, val))
 }

@@ -36,7 +36,7 @@ pub enum ErrorKind {
     #[error("not an RDB file: expected magic \"REDIS\" or \"VALKEY\" and a version, found {0:?}")]
     BadMagic(String),
     /// The header names a version this reader does not know.
-    #[error("unsupported RDB version {version} (magic {magic}); supported: REDIS 1-14 and VALKEY 80")]
+    #[error("unsupported RDB version {version} (magic {magic}); supported: REDIS 1-15 and VALKEY 80")]
     UnsupportedVersion {
         /// The magic prefix.
         magic: &'static str,

@@ -132,6 +132,18 @@ impl<V: Visitor> Visitor for Filtered<'_, V> {
     fn module_value(&mut self, v: &ModuleValue) -> VisitResult {
         self.inner.module_value(v)
     }
+    fn array_insert_idx(&mut self, i: Option<u64>) -> VisitResult {
+        self.inner.array_insert_idx(i)
+    }
+    fn array_element(&mut self, index: u64, v: &[u8]) -> VisitResult {
+        self.inner.array_element(index, v)
+    }
+    fn gcra(&mut self, tat_us: u64) -> VisitResult {
+        self.inner.gcra(tat_us)
+    }
+    fn hash_template(&mut self, id: u64, fields: &[&[u8]]) -> VisitResult {
+        self.inner.hash_template(id, fields)
+    }
     fn container(&mut self, c: &Container) -> VisitResult {
         self.inner.container(c)
     }
@@ -222,6 +234,10 @@ mod tests {
         stream_meta(m: &StreamMeta);
         stream_group(g: &StreamGroup);
         module_value(v: &ModuleValue);
+        array_insert_idx(i: Option<u64>);
+        array_element(i: u64, v: &[u8]);
+        gcra(t: u64);
+        hash_template(i: u64, f: &[&[u8]]);
         container(c: &Container);
         raw_value(t: RdbType, b: &[u8]);
         key_end(e: &KeyEnd);
@@ -253,6 +269,7 @@ mod tests {
             entries_read: None,
             pending: vec![],
             consumers: vec![],
+            nacked: vec![],
         };
         let pre_ga = PreGaFunction { name: vec![], engine: vec![], description: None, code: vec![] };
         f.header(&header)?;
@@ -275,6 +292,10 @@ mod tests {
         f.stream_meta(&StreamMeta::default())?;
         f.stream_group(&group)?;
         f.module_value(&module)?;
+        f.array_insert_idx(Some(1))?;
+        f.array_element(1, b"v")?;
+        f.gcra(1)?;
+        f.hash_template(0, &[b"f"])?;
         f.container(&Container { kind: ContainerKind::Listpack, bytes: 7, entries: 0, compressed: false })?;
         f.raw_value(RdbType::String, b"v")?;
         f.key_end(&KeyEnd { elements: 1, record_bytes: 3, empty: false })?;

@@ -28,7 +28,7 @@ impl Dialect {
 }
 
 /// Newest `REDIS` version this reader accepts.
-pub const MAX_REDIS_VERSION: u32 = 14;
+pub const MAX_REDIS_VERSION: u32 = 15;
 /// The `VALKEY` versions this reader accepts.
 pub const VALKEY_VERSIONS: std::ops::RangeInclusive<u32> = 80..=80;
 

@@ -2,7 +2,7 @@
 //!
 //! # Brief overview
 //!
-//! [`RdbReader`] reads any RDB version from 1 to 14 and Valkey's `VALKEY080` from an
+//! [`RdbReader`] reads any RDB version from 1 to 15 and Valkey's `VALKEY080` from an
 //! [`std::io::Read`], one record at a time, through a fixed buffer: a file of any size
 //! is visited in constant memory (plus one element, and whole compact blobs such as a
 //! listpack, up to [`Limits::max_blob_bytes`]). The dialect (Redis or Valkey numbering of
@@ -61,10 +61,10 @@ pub use glob::KeyPattern;
 pub use header::{Dialect, Header, MAX_REDIS_VERSION, VALKEY_VERSIONS};
 pub use model::{
     Consumer, Entry, HashField, IdmpProducer, KeyMeta, ModuleAux, ModuleOp, ModuleValue, PendingEntry, PreGaFunction,
-    Stream, StreamEntry, StreamGroup, StreamId, StreamIdmp, StreamMeta, Value,
+    SparseArray, Stream, StreamEntry, StreamGroup, StreamId, StreamIdmp, StreamMeta, Value,
 };
 pub use module::{module_type_id, module_type_name};
-pub use prim::{Limits, DEFAULT_MAX_BLOB_BYTES};
+pub use prim::{Limits, DEFAULT_MAX_BLOB_BYTES, DEFAULT_MAX_TEMPLATE_BYTES};
 pub use reader::{RdbReader, ReaderOptions, Step};
 pub use source::{DEFAULT_BUFFER_BYTES, MIN_BUFFER_BYTES};
 pub use types::{Kind, RdbType};

@@ -99,6 +99,9 @@ pub struct StreamGroup {
     pub pending: Vec<PendingEntry>,
     /// Consumers in file order.
     pub consumers: Vec<Consumer>,
+    /// Pending entries released with `XNACK` (owned by no consumer), in the order of
+    /// the group's NACK zone (stream format 5, RDB 14+); empty in older formats.
+    pub nacked: Vec<StreamId>,
 }
 
 /// One idempotent producer of a stream and the IDs it recently added.
@@ -227,6 +230,15 @@ impl PreGaFunction {
     }
 }
 
+/// A sparse array (Redis 8.8+): populated indices with their values.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SparseArray {
+    /// The insert cursor used by `ARINSERT`/`ARRING`/`ARNEXT`, when set.
+    pub insert_idx: Option<u64>,
+    /// (index, value) in ascending index order.
+    pub elements: Vec<(u64, Vec<u8>)>,
+}
+
 /// A decoded value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -244,6 +256,11 @@ pub enum Value {
     Stream(Box<Stream>),
     /// A module value.
     Module(Box<ModuleValue>),
+    /// A sparse array.
+    Array(Box<SparseArray>),
+    /// GCRA rate-limiter state: the theoretical arrival time in microseconds since the
+    /// Unix epoch (non-default Redis builds only).
+    Gcra(u64),
 }
 
 impl Value {
@@ -257,10 +274,13 @@ impl Value {
             Value::Hash(_) => Kind::Hash,
             Value::Stream(_) => Kind::Stream,
             Value::Module(_) => Kind::Module,
+            Value::Array(_) => Kind::Array,
+            Value::Gcra(_) => Kind::Gcra,
         }
     }
 
-    /// Number of elements (bytes for strings, entries for streams, 1 for modules).
+    /// Number of elements (bytes for strings, entries for streams, 1 for modules and
+    /// GCRA values).
     pub fn len(&self) -> usize {
         match self {
             Value::String(s) => s.len(),
@@ -268,7 +288,8 @@ impl Value {
             Value::ZSet(v) => v.len(),
             Value::Hash(v) => v.len(),
             Value::Stream(s) => s.entries.len(),
-            Value::Module(_) => 1,
+            Value::Module(_) | Value::Gcra(_) => 1,
+            Value::Array(a) => a.elements.len(),
         }
     }
 

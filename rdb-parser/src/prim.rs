@@ -47,6 +47,10 @@ impl StringOrigin {
 pub struct Limits {
     /// Largest string, blob or element the reader will hold whole (bytes).
     pub max_blob_bytes: u64,
+    /// Most bytes of hash-template field names held at once (RDB 15): the templates of
+    /// a file are kept until its end, plus the field names of one self-contained
+    /// template hash. Each name counts its length plus 16 bytes of bookkeeping.
+    pub max_template_bytes: u64,
 }
 
 /// Special string encoding: LZF-compressed.
@@ -60,9 +64,12 @@ const LZF_MAX_EXPANSION: u64 = 88;
 /// the server's default `proto-max-bulk-len`.
 pub const DEFAULT_MAX_BLOB_BYTES: u64 = 1 << 30;
 
+/// Default for [`Limits::max_template_bytes`]: 64 MiB.
+pub const DEFAULT_MAX_TEMPLATE_BYTES: u64 = 64 << 20;
+
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_blob_bytes: DEFAULT_MAX_BLOB_BYTES }
+        Limits { max_blob_bytes: DEFAULT_MAX_BLOB_BYTES, max_template_bytes: DEFAULT_MAX_TEMPLATE_BYTES }
     }
 }
 
@@ -347,7 +354,12 @@ mod tests {
     fn limit_applies_before_allocation() {
         let mut s = src(&hex!("81 00 00 10 00 00 00 00 00"));
         let err = s
-            .string_into(&mut Vec::new(), &mut Vec::new(), &Limits { max_blob_bytes: 1000 }, "a key")
+            .string_into(
+                &mut Vec::new(),
+                &mut Vec::new(),
+                &Limits { max_blob_bytes: 1000, ..Limits::default() },
+                "a key",
+            )
             .expect_err("too large");
         assert!(matches!(err.kind(), ErrorKind::TooLarge { .. }));
     }

@@ -236,6 +236,13 @@ impl<R: Read> RdbReader<R> {
                 }
                 visit(v.slot_import(&cx.a, &ranges))?;
             }
+            opcode::HASH_TEMPLATE if dialect == Dialect::Redis => {
+                let id = cx.hash_template()?;
+                if let Some(set) = cx.templates.get(id) {
+                    let names: Vec<&[u8]> = set.iter().collect();
+                    visit(v.hash_template(id, &names))?;
+                }
+            }
             opcode::ENTERPRISE_RAM_LRU | opcode::ENTERPRISE_SLOT => {
                 cx.src.length()?;
             }
@@ -342,7 +349,8 @@ fn read_key<R: Read, V: Visitor>(
     debug_assert!(g.started());
     let elements = g.elements;
     let kind = rdb_type.kind();
-    let empty = elements == 0 && !matches!(kind, crate::Kind::String | crate::Kind::Stream | crate::Kind::Module);
+    let empty = elements == 0
+        && !matches!(kind, crate::Kind::String | crate::Kind::Stream | crate::Kind::Module | crate::Kind::Gcra);
     g.end(&KeyEnd { elements, record_bytes: cx.src.offset() - start, empty }).map_err(|e| e.with_key(key))
 }
 

@@ -1,5 +1,5 @@
-//! Streams (types 15, 19, 21 and Redis 26): listpack nodes, metadata, consumer groups,
-//! and (RDB 13) idempotent-producer state.
+//! Streams (types 15, 19, 21 and Redis 26, 27): listpack nodes, metadata, consumer
+//! groups, (RDB 13) idempotent-producer state and (RDB 14) each group's NACK zone.
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -27,7 +27,8 @@ pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'_>, g:
         RdbType::StreamListpacks => 1,
         RdbType::StreamListpacks2 => 2,
         RdbType::StreamListpacks3 => 3,
-        _ => 4,
+        RdbType::StreamListpacks4 => 4,
+        _ => 5,
     };
     g.begin(head, None)?;
     let nodes = cx.count()?;
@@ -266,10 +267,36 @@ fn read_group<R: Read>(cx: &mut Ctx<R>, format: u8) -> Result<StreamGroup> {
         }
         consumers.push(Consumer { name: cx.a.clone(), seen_time_ms, active_time_ms, pending: own });
     }
-    if let Some(orphan) = pending.iter().find(|p| p.consumer.is_none()) {
+    let nacked = if format >= 5 { read_nack_zone(cx, &pending)? } else { Vec::new() };
+    // Outside the NACK zone every pending entry has an owner (the servers' deep check).
+    let orphan = pending.iter().find(|p| p.consumer.is_none() && !nacked.contains(&p.id));
+    if let Some(orphan) = orphan {
         return Err(Error::corrupt(cx.src.offset(), format!("pending entry {} has no consumer", orphan.id)));
     }
-    Ok(StreamGroup { name, last_id, entries_read, pending, consumers })
+    Ok(StreamGroup { name, last_id, entries_read, pending, consumers, nacked })
+}
+
+/// The IDs `XNACK` released (format 5): each in the group's PEL, owned by no consumer,
+/// listed once.
+fn read_nack_zone<R: Read>(cx: &mut Ctx<R>, pending: &[PendingEntry]) -> Result<Vec<StreamId>> {
+    let n = cx.count()?;
+    let mut nacked: Vec<StreamId> = Vec::new();
+    for _ in 0..n {
+        let at = cx.src.offset();
+        let id = cx.src.stream_id_raw()?;
+        let entry = pending.binary_search_by(|p| p.id.cmp(&id)).ok().and_then(|i| pending.get(i));
+        match entry {
+            None => return Err(Error::corrupt(at, format!("NACK zone entry {id} is not in the group's list"))),
+            Some(p) if p.consumer.is_some() => {
+                return Err(Error::corrupt(at, format!("NACK zone entry {id} has a consumer")))
+            }
+            Some(_) if nacked.contains(&id) => {
+                return Err(Error::corrupt(at, format!("NACK zone lists entry {id} twice")))
+            }
+            Some(_) => nacked.push(id),
+        }
+    }
+    Ok(nacked)
 }
 
 fn read_idmp<R: Read>(cx: &mut Ctx<R>) -> Result<StreamIdmp> {

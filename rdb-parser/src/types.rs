@@ -19,6 +19,10 @@ pub enum Kind {
     Stream,
     /// Module values (opaque).
     Module,
+    /// Sparse arrays: unsigned 64-bit index to string (Redis 8.8+, RDB 14).
+    Array,
+    /// GCRA rate-limiter state (Redis builds with `ENABLE_GCRA` only, RDB 15).
+    Gcra,
 }
 
 impl Kind {
@@ -32,6 +36,8 @@ impl Kind {
             Kind::Hash => "hash",
             Kind::Stream => "stream",
             Kind::Module => "module",
+            Kind::Array => "array",
+            Kind::Gcra => "gcra",
         }
     }
 
@@ -45,13 +51,24 @@ impl Kind {
             "hash" => Kind::Hash,
             "stream" => Kind::Stream,
             "module" => Kind::Module,
+            "array" => Kind::Array,
+            "gcra" => Kind::Gcra,
             _ => return None,
         })
     }
 
     /// All kinds, in a stable order.
-    pub const ALL: [Kind; 7] =
-        [Kind::String, Kind::List, Kind::Set, Kind::ZSet, Kind::Hash, Kind::Stream, Kind::Module];
+    pub const ALL: [Kind; 9] = [
+        Kind::String,
+        Kind::List,
+        Kind::Set,
+        Kind::ZSet,
+        Kind::Hash,
+        Kind::Stream,
+        Kind::Module,
+        Kind::Array,
+        Kind::Gcra,
+    ];
 }
 
 /// A value type byte as stored in a file: the data type plus its serialized encoding.
@@ -108,6 +125,20 @@ pub enum RdbType {
     HashListpackEx,
     /// Redis 26: stream with idempotent-producer state (RDB 13).
     StreamListpacks4,
+    /// Redis 27: stream whose consumer groups carry a NACK zone (RDB 14+).
+    StreamListpacks5,
+    /// Redis 28: sparse array (RDB 14+).
+    Array,
+    /// Redis 29: template hash, self-contained, values in a listpack (DUMP payloads).
+    HashTemplateListpack,
+    /// Redis 30: template hash referring to a file's template, values in a listpack.
+    HashTemplateListpackRef,
+    /// Redis 31: template hash, self-contained, values as strings (DUMP payloads).
+    HashTemplateArray,
+    /// Redis 32: template hash referring to a file's template, values as strings.
+    HashTemplateArrayRef,
+    /// Redis 33: GCRA rate limiter (non-default `ENABLE_GCRA` builds, RDB 15).
+    Gcra,
     /// Valkey 22: hash with a TTL on every entry (RDB 80).
     ValkeyHash2,
 }
@@ -142,6 +173,13 @@ impl RdbType {
             (24, Dialect::Redis) => HashMetadata,
             (25, Dialect::Redis) => HashListpackEx,
             (26, Dialect::Redis) => StreamListpacks4,
+            (27, Dialect::Redis) => StreamListpacks5,
+            (28, Dialect::Redis) => Array,
+            (29, Dialect::Redis) => HashTemplateListpack,
+            (30, Dialect::Redis) => HashTemplateListpackRef,
+            (31, Dialect::Redis) => HashTemplateArray,
+            (32, Dialect::Redis) => HashTemplateArrayRef,
+            (33, Dialect::Redis) => Gcra,
             (22, Dialect::Valkey) => ValkeyHash2,
             _ => return None,
         })
@@ -176,6 +214,13 @@ impl RdbType {
             HashMetadata => 24,
             HashListpackEx => 25,
             StreamListpacks4 => 26,
+            StreamListpacks5 => 27,
+            Array => 28,
+            HashTemplateListpack => 29,
+            HashTemplateListpackRef => 30,
+            HashTemplateArray => 31,
+            HashTemplateArrayRef => 32,
+            Gcra => 33,
         }
     }
 
@@ -194,6 +239,8 @@ impl RdbType {
             SetListpack | StreamListpacks3 => 11,
             HashMetadataPreGa | HashListpackExPreGa | HashMetadata | HashListpackEx => 12,
             StreamListpacks4 => 13,
+            StreamListpacks5 | Array => 14,
+            HashTemplateListpack | HashTemplateListpackRef | HashTemplateArray | HashTemplateArrayRef | Gcra => 15,
             ValkeyHash2 => 80,
         }
     }
@@ -206,10 +253,23 @@ impl RdbType {
             ListLinked | ListZiplist | ListQuicklist | ListQuicklist2 => Kind::List,
             Set | SetIntset | SetListpack => Kind::Set,
             ZSetText | ZSet2 | ZSetZiplist | ZSetListpack => Kind::ZSet,
-            Hash | HashZipmap | HashZiplist | HashListpack | HashMetadataPreGa | HashListpackExPreGa | HashMetadata
-            | HashListpackEx | ValkeyHash2 => Kind::Hash,
-            StreamListpacks | StreamListpacks2 | StreamListpacks3 | StreamListpacks4 => Kind::Stream,
+            Hash
+            | HashZipmap
+            | HashZiplist
+            | HashListpack
+            | HashMetadataPreGa
+            | HashListpackExPreGa
+            | HashMetadata
+            | HashListpackEx
+            | ValkeyHash2
+            | HashTemplateListpack
+            | HashTemplateListpackRef
+            | HashTemplateArray
+            | HashTemplateArrayRef => Kind::Hash,
+            StreamListpacks | StreamListpacks2 | StreamListpacks3 | StreamListpacks4 | StreamListpacks5 => Kind::Stream,
             Module2 => Kind::Module,
+            Array => Kind::Array,
+            Gcra => Kind::Gcra,
         }
     }
 
@@ -227,7 +287,11 @@ impl RdbType {
             SetIntset => "intset",
             ListQuicklist => "quicklist",
             ListQuicklist2 => "quicklist2",
-            StreamListpacks | StreamListpacks2 | StreamListpacks3 | StreamListpacks4 => "stream",
+            StreamListpacks | StreamListpacks2 | StreamListpacks3 | StreamListpacks4 | StreamListpacks5 => "stream",
+            Array => "array",
+            HashTemplateListpack | HashTemplateListpackRef => "template-listpack",
+            HashTemplateArray | HashTemplateArrayRef => "template-array",
+            Gcra => "gcra",
             HashListpack | ZSetListpack | SetListpack => "listpack",
             HashMetadataPreGa | HashMetadata | ValkeyHash2 => "hashtable-ttl",
             HashListpackExPreGa | HashListpackEx => "listpack-ttl",
@@ -235,8 +299,10 @@ impl RdbType {
     }
 }
 
-/// Opcode bytes (values ≥ 0xF3 plus vendor extensions).
+/// Opcode bytes (values ≥ 0xF2 plus vendor extensions).
 pub(crate) mod opcode {
+    /// Redis: a hash template shared by template hashes (RDB 15+).
+    pub const HASH_TEMPLATE: u8 = 242;
     /// Redis: per-key module metadata (RDB 13+). Valkey: slot import job (RDB 80+).
     pub const KEY_META_OR_SLOT_IMPORT: u8 = 243;
     /// Cluster slot information (Redis 7.4+).
@@ -278,6 +344,7 @@ pub(crate) mod opcode {
             FUNCTION2 | FUNCTION_PRE_GA => 10,
             SLOT_INFO => 12,
             KEY_META_OR_SLOT_IMPORT => 13,
+            HASH_TEMPLATE => 15,
             _ => 1,
         }
     }
@@ -305,6 +372,8 @@ mod tests {
         assert_eq!(RdbType::from_byte(22, Dialect::Common), None);
         assert_eq!(RdbType::from_byte(25, Dialect::Valkey), None);
         assert_eq!(RdbType::from_byte(6, Dialect::Common), None);
-        assert_eq!(RdbType::from_byte(27, Dialect::Redis), None);
+        assert_eq!(RdbType::from_byte(27, Dialect::Redis), Some(RdbType::StreamListpacks5));
+        assert_eq!(RdbType::from_byte(28, Dialect::Valkey), None);
+        assert_eq!(RdbType::from_byte(34, Dialect::Redis), None);
     }
 }

@@ -206,6 +206,23 @@ pub trait Visitor {
     fn module_value(&mut self, value: &ModuleValue) -> VisitResult {
         Ok(())
     }
+    /// A sparse array's insert cursor (`None` when unset), once, before its elements.
+    fn array_insert_idx(&mut self, insert_idx: Option<u64>) -> VisitResult {
+        Ok(())
+    }
+    /// A sparse-array element, in ascending index order.
+    fn array_element(&mut self, index: u64, value: &[u8]) -> VisitResult {
+        Ok(())
+    }
+    /// A GCRA value: the theoretical arrival time, microseconds since the Unix epoch.
+    fn gcra(&mut self, tat_us: u64) -> VisitResult {
+        Ok(())
+    }
+    /// A hash template record (RDB 15): its id and field names. Template hashes that
+    /// use it arrive as ordinary [`Visitor::hash_field`] calls.
+    fn hash_template(&mut self, id: u64, fields: &[&[u8]]) -> VisitResult {
+        Ok(())
+    }
     /// A compact container met inside the current value.
     fn container(&mut self, container: &Container) -> VisitResult {
         Ok(())

@@ -2,8 +2,9 @@
 //!
 //! Commands follow the server's own AOF rewrite: SET (then APPEND for huge strings),
 //! RPUSH, SADD, ZADD, HMSET in batches, HPEXPIREAT for field TTLs, XADD / XSETID /
-//! XGROUP CREATE / XCLAIM / XGROUP CREATECONSUMER for streams, PEXPIREAT for key TTLs,
-//! FUNCTION LOAD for libraries, SELECT when the database changes.
+//! XGROUP CREATE / XCLAIM / XGROUP CREATECONSUMER for streams, ARMSET for arrays (their
+//! insert cursor and NACKed stream entries have no command here and are left out),
+//! PEXPIREAT for key TTLs, FUNCTION LOAD for libraries, SELECT when the database changes.
 
 use std::io::Write;
 
@@ -160,6 +161,7 @@ impl<S: CommandSink> RespWriter<S> {
             Kind::List => b"RPUSH",
             Kind::Set => b"SADD",
             Kind::ZSet => b"ZADD",
+            Kind::Array => b"ARMSET",
             _ => b"HMSET",
         }
     }
@@ -359,10 +361,27 @@ impl<S: CommandSink> Visitor for RespWriter<S> {
         .into())
     }
 
+    fn array_element(&mut self, index: u64, value: &[u8]) -> VisitResult {
+        self.push(itoa::Buffer::new().format(index).as_bytes());
+        self.push(value);
+        if self.batch_full() {
+            self.flush_batch(b"ARMSET")?;
+        }
+        Ok(())
+    }
+
+    fn gcra(&mut self, _: u64) -> VisitResult {
+        Err(format!(
+            "key {} holds a GCRA value (non-default Redis builds), which has no command form; exclude it with --type",
+            escape_bytes(&self.key, 80)
+        )
+        .into())
+    }
+
     fn key_end(&mut self, end: &KeyEnd) -> VisitResult {
         match self.kind {
             Kind::String => self.flush_string()?,
-            Kind::Stream | Kind::Module => {}
+            Kind::Stream | Kind::Module | Kind::Gcra => {}
             _ => {
                 let cmd = self.batch_command();
                 self.flush_batch(cmd)?;

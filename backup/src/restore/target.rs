@@ -76,10 +76,11 @@ mod tests {
 
     #[test]
     fn the_probe_wins_over_an_unstable_version_string() {
-        assert_eq!(name(false, (255, 255, 255), None), "redis-8.8");
+        assert_eq!(name(false, (255, 255, 255), None), "redis-8.10");
         assert_eq!(name(false, (255, 255, 255), Some(12)), "redis-8.4");
         assert_eq!(name(false, (255, 255, 255), Some(13)), "redis-8.6");
-        assert_eq!(name(false, (255, 255, 255), Some(99)), "redis-8.8", "newer than known: the newest");
+        assert_eq!(name(false, (255, 255, 255), Some(14)), "redis-8.8");
+        assert_eq!(name(false, (255, 255, 255), Some(99)), "redis-8.10", "newer than known: the newest");
         assert_eq!(name(true, (255, 255, 255), Some(11)), "valkey-8.1");
         assert_eq!(name(false, (8, 4, 0), Some(10)), "redis-7.0");
         assert_eq!(payload_version(&[0, 1, 2, 12, 0, 1, 2, 3, 4, 5, 6, 7, 8]), Some(12));

@@ -1,6 +1,6 @@
 //! One key as one NDJSON record, in the schema of `docs/ndjson.md`.
 
-use rdb_parser::{Entry, HashField, KeyMeta, ModuleOp, Stream, StreamIdmp, Value};
+use rdb_parser::{Entry, HashField, KeyMeta, ModuleOp, SparseArray, Stream, StreamIdmp, Value};
 
 use super::json;
 
@@ -52,6 +52,12 @@ pub fn write(out: &mut Vec<u8>, e: &Entry) {
             }
         }
         Value::Stream(s) => stream(out, s),
+        Value::Array(a) => array_value(out, a),
+        Value::Gcra(tat_us) => {
+            out.extend_from_slice(b"{\"tat_us\":");
+            json::int(out, *tat_us);
+            out.push(b'}');
+        }
         Value::Module(m) => {
             out.extend_from_slice(b"{\"module\":");
             json::string(out, &m.name);
@@ -94,6 +100,25 @@ fn key_meta(out: &mut Vec<u8>, m: &KeyMeta) {
     json::int(out, m.class_flags());
     out.extend_from_slice(b",\"ops\":");
     module_ops(out, &m.ops);
+    out.push(b'}');
+}
+
+/// `{"insert_idx":"N"|null,"elements":[["index",value],...]}`: indices are decimal
+/// strings, since they span all of u64 and JSON readers keep integers exact only to 2^53.
+fn array_value(out: &mut Vec<u8>, a: &SparseArray) {
+    out.extend_from_slice(b"{\"insert_idx\":");
+    match a.insert_idx {
+        Some(i) => json::string(out, itoa::Buffer::new().format(i)),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"elements\":");
+    array(out, a.elements.iter(), |out, (index, value)| {
+        out.push(b'[');
+        json::string(out, itoa::Buffer::new().format(*index));
+        out.push(b',');
+        json::bytes(out, value);
+        out.push(b']');
+    });
     out.push(b'}');
 }
 
@@ -188,6 +213,10 @@ fn stream(out: &mut Vec<u8>, s: &Stream) {
             json::bytes(out, &c.name);
             out.push(b'}');
         });
+        if !g.nacked.is_empty() {
+            out.extend_from_slice(b",\"nacked\":");
+            array(out, g.nacked.iter(), |out, id| json::string(out, &id.to_string()));
+        }
         out.push(b'}');
     });
     if let Some(i) = &s.meta.idmp {

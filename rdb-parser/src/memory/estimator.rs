@@ -1,5 +1,6 @@
 //! [`MemoryVisitor`]: turns a file's records into one [`KeyMemory`] per key.
 
+use super::array::ArrayEst;
 use super::dict::LoadedHashes;
 use super::hash::HashEst;
 use super::list::ListEst;
@@ -35,6 +36,8 @@ enum Value {
     Hash(HashEst),
     Stream(StreamEst),
     Module,
+    Array(ArrayEst),
+    Gcra,
 }
 
 /// The key being read.
@@ -142,6 +145,8 @@ impl Visitor for MemoryVisitor {
             Kind::Hash => Value::Hash(HashEst::new(&p, k.rdb_type)),
             Kind::Stream => Value::Stream(StreamEst::new(p.allocator())),
             Kind::Module => Value::Module,
+            Kind::Array => Value::Array(ArrayEst::default()),
+            Kind::Gcra => Value::Gcra,
         };
         self.open = Some(OpenKey {
             db: k.db,
@@ -209,6 +214,16 @@ impl Visitor for MemoryVisitor {
         Ok(())
     }
 
+    fn array_element(&mut self, _index: u64, value: &[u8]) -> VisitResult {
+        if let Some((p, k)) = self.open_value() {
+            k.largest = k.largest.max(value.len() as u64);
+            if let Value::Array(a) = &mut k.value {
+                a.element(p, value);
+            }
+        }
+        Ok(())
+    }
+
     fn stream_entry(&mut self, entry: &StreamEntryRef<'_>) -> VisitResult {
         if let Some((_, k)) = self.open_value() {
             for (f, v) in entry.fields() {
@@ -268,6 +283,8 @@ impl Visitor for MemoryVisitor {
                 s.finish(&p, facts)
             }
             Value::Module => ValueSize { encoding: Encoding::Module, bytes: p.robj(facts) + end.record_bytes },
+            Value::Array(a) => a.finish(&p, facts),
+            Value::Gcra => super::array::gcra(&p, facts),
         };
         self.ready = Some(KeyMemory {
             db: k.db,

@@ -33,6 +33,7 @@
 //! ```
 
 mod allocator;
+mod array;
 mod dict;
 mod estimator;
 mod hash;
@@ -84,6 +85,10 @@ pub enum Encoding {
     Stream,
     /// Module value; its size is the serialized payload, a guess.
     Module,
+    /// Sparse array (Redis 8.8+; rough, unvalidated estimate).
+    Array,
+    /// GCRA rate limiter (non-default Redis builds).
+    Gcra,
 }
 
 impl Encoding {
@@ -102,11 +107,13 @@ impl Encoding {
             Encoding::Skiplist => "skiplist",
             Encoding::Stream => "stream",
             Encoding::Module => "module",
+            Encoding::Array => "array",
+            Encoding::Gcra => "gcra",
         }
     }
 
     /// Every encoding, in a stable order.
-    pub const ALL: [Encoding; 12] = [
+    pub const ALL: [Encoding; 14] = [
         Encoding::Int,
         Encoding::Embstr,
         Encoding::Raw,
@@ -119,6 +126,8 @@ impl Encoding {
         Encoding::Skiplist,
         Encoding::Stream,
         Encoding::Module,
+        Encoding::Array,
+        Encoding::Gcra,
     ];
 }
 

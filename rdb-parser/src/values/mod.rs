@@ -13,10 +13,13 @@ use crate::types::Kind;
 use crate::visitor::KeyStart;
 use crate::visitor::Visitor;
 
+mod array;
+mod gcra;
 mod hash;
 mod list;
 mod set;
 mod string;
+pub(crate) mod template;
 mod zset;
 
 /// Reads the value of the key described by `head`, announcing it through `g`.
@@ -26,9 +29,12 @@ pub(crate) fn read_value<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'
         Kind::List => list::read(cx, head, g),
         Kind::Set => set::read(cx, head, g),
         Kind::ZSet => zset::read(cx, head, g),
+        Kind::Hash if template::is_template(head.rdb_type) => template::read(cx, head, g),
         Kind::Hash => hash::read(cx, head, g),
         Kind::Stream => crate::stream::read(cx, head, g),
         Kind::Module => crate::module::read_value(cx, head, g),
+        Kind::Array => array::read(cx, head, g),
+        Kind::Gcra => gcra::read(cx, head, g),
     }
 }
 

@@ -37,6 +37,11 @@ pub(crate) struct KeyBuf {
     pub stream_meta: StreamMeta,
     pub stream_groups: Vec<StreamGroup>,
     pub module: Option<ModuleValue>,
+    /// Sparse-array insert cursor and element indices (values are in `spans`).
+    pub array_insert_idx: Option<u64>,
+    pub array_indices: Vec<u64>,
+    /// GCRA arrival time.
+    pub gcra_tat_us: u64,
     /// The value as stored in the source, when the reader hands it over.
     pub raw: Option<(RdbType, Vec<u8>)>,
 }
@@ -60,6 +65,9 @@ impl KeyBuf {
         self.stream_meta = StreamMeta::default();
         self.stream_groups.clear();
         self.module = None;
+        self.array_insert_idx = None;
+        self.array_indices.clear();
+        self.gcra_tat_us = 0;
         self.raw = None;
         if self.data.capacity() > (64 << 20) {
             self.data = Vec::new();
@@ -126,7 +134,7 @@ impl KeyBuf {
             Kind::String => self.string().len(),
             Kind::Hash => self.spans.len() / 2,
             Kind::Stream => self.stream_entries.len(),
-            Kind::Module => 1,
+            Kind::Module | Kind::Gcra => 1,
             _ => self.spans.len(),
         }
     }
@@ -194,6 +202,22 @@ macro_rules! collect_key_elements {
 
         fn module_value(&mut self, value: &$crate::model::ModuleValue) -> $crate::visitor::VisitResult {
             self.key.module = Some(value.clone());
+            Ok(())
+        }
+
+        fn array_insert_idx(&mut self, insert_idx: Option<u64>) -> $crate::visitor::VisitResult {
+            self.key.array_insert_idx = insert_idx;
+            Ok(())
+        }
+
+        fn array_element(&mut self, index: u64, value: &[u8]) -> $crate::visitor::VisitResult {
+            self.key.array_indices.push(index);
+            self.key.push(value);
+            Ok(())
+        }
+
+        fn gcra(&mut self, tat_us: u64) -> $crate::visitor::VisitResult {
+            self.key.gcra_tat_us = tat_us;
             Ok(())
         }
     };

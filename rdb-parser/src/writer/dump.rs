@@ -69,10 +69,13 @@ impl<S: PayloadSink> DumpEncoder<S> {
 impl<S> DumpEncoder<S> {
     /// Whether the target server loads a value stored as `ty` without re-encoding: the
     /// type exists in its version and dialect, module data stays in its server family,
-    /// and key metadata has a place.
+    /// and key metadata has a place. Template hashes that refer to a file's templates
+    /// (types 30, 32) are never valid in a payload, and GCRA values are never written.
     fn loads_as_is(&self, ty: crate::types::RdbType) -> bool {
+        use crate::types::RdbType::{Gcra, HashTemplateArrayRef, HashTemplateListpackRef};
         let t = &self.target;
-        ty.since_version() <= t.version()
+        !matches!(ty, HashTemplateListpackRef | HashTemplateArrayRef | Gcra)
+            && ty.since_version() <= t.version()
             && crate::types::RdbType::from_byte(ty.byte(), t.header.dialect) == Some(ty)
             && (ty != crate::types::RdbType::Module2 || self.source_valkey == t.is_valkey())
             && (self.key.meta.is_empty() || t.has_key_meta())

@@ -20,7 +20,8 @@ fn source_format(k: &KeyBuf) -> u8 {
         Some(RdbType::StreamListpacks) => 1,
         Some(RdbType::StreamListpacks2) => 2,
         Some(RdbType::StreamListpacks3) => 3,
-        _ => 4,
+        Some(RdbType::StreamListpacks4) => 4,
+        _ => 5,
     }
 }
 
@@ -52,6 +53,10 @@ pub(crate) fn encode(k: &KeyBuf, t: &Target, out: &mut Vec<u8>, losses: &mut Vec
     if target < 4 && meta.idmp.as_ref().is_some_and(|i| !is_new_stream_state(i)) {
         losses.push("stream idempotent-producer state (RDB 13)".into());
     }
+    let nacked: usize = k.stream_groups.iter().map(|g| g.nacked.len()).sum();
+    if target < 5 && nacked > 0 {
+        losses.push(format!("{nacked} NACKed pending entries (XNACK, Redis 8.8 / RDB 14) left out of their groups"));
+    }
 
     let nodes = pack_nodes(k, t);
     put_len(out, nodes.len() as u64);
@@ -75,8 +80,11 @@ pub(crate) fn encode(k: &KeyBuf, t: &Target, out: &mut Vec<u8>, losses: &mut Vec
             // -1 (all bits set) means "unknown".
             put_len(out, g.entries_read.map_or(u64::MAX, |v| v as u64));
         }
-        put_len(out, g.pending.len() as u64);
-        for p in &g.pending {
+        // Below format 5 NACKed entries would be pending entries without an owner,
+        // which the servers' deep check rejects: they are left out.
+        let keep = |id: &StreamId| target >= 5 || !g.nacked.contains(id);
+        put_len(out, g.pending.iter().filter(|p| keep(&p.id)).count() as u64);
+        for p in g.pending.iter().filter(|p| keep(&p.id)) {
             out.extend_from_slice(&p.id.to_be_bytes());
             out.extend_from_slice(&p.delivery_time_ms.to_le_bytes());
             put_len(out, p.delivery_count);
@@ -90,6 +98,12 @@ pub(crate) fn encode(k: &KeyBuf, t: &Target, out: &mut Vec<u8>, losses: &mut Vec
             }
             put_len(out, c.pending.len() as u64);
             for id in &c.pending {
+                out.extend_from_slice(&id.to_be_bytes());
+            }
+        }
+        if target >= 5 {
+            put_len(out, g.nacked.len() as u64);
+            for id in &g.nacked {
                 out.extend_from_slice(&id.to_be_bytes());
             }
         }
@@ -119,7 +133,8 @@ pub(crate) fn encode(k: &KeyBuf, t: &Target, out: &mut Vec<u8>, losses: &mut Vec
         1 => RdbType::StreamListpacks,
         2 => RdbType::StreamListpacks2,
         3 => RdbType::StreamListpacks3,
-        _ => RdbType::StreamListpacks4,
+        4 => RdbType::StreamListpacks4,
+        _ => RdbType::StreamListpacks5,
     }
 }
 

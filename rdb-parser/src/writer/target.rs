@@ -77,6 +77,7 @@ const SERVERS: &[(&str, u32, &str)] = &[
     ("redis-8.4", 12, "8.4.0"),
     ("redis-8.6", 13, "8.6.0"),
     ("redis-8.8", 14, "8.8.0"),
+    ("redis-8.10", 15, "8.10.0"),
     ("valkey-7.2", 11, "7.2.5"),
     ("valkey-8.0", 11, "8.0.1"),
     ("valkey-8.1", 11, "8.1.1"),
@@ -184,10 +185,17 @@ impl Target {
         self.header.dialect == Dialect::Redis && self.version() >= 13
     }
 
-    /// The stream format the target writes: 1 (RDB 9), 2 (10), 3 (11, 12, Valkey), 4 (13+).
+    /// Sparse arrays and NACKed stream entries (Redis RDB 14+).
+    pub fn has_arrays(&self) -> bool {
+        self.header.dialect == Dialect::Redis && self.version() >= 14
+    }
+
+    /// The stream format the target writes: 1 (RDB 9), 2 (10), 3 (11, 12, Valkey), 4 (13),
+    /// 5 (14+).
     pub fn stream_format(&self) -> u8 {
         match (self.header.dialect, self.version()) {
             (Dialect::Valkey, _) => 3,
+            (_, v) if v >= 14 => 5,
             (_, v) if v >= 13 => 4,
             (_, v) if v >= 11 => 3,
             (_, 10) => 2,
@@ -218,7 +226,9 @@ mod tests {
         assert_eq!(Target::for_version(12, false).expect("12").name, "redis-8.4");
         assert_eq!(Target::for_version(80, false).expect("80").name, "valkey-9.1");
         assert_eq!(Target::for_version(3, false).expect("3").version(), 6);
-        assert!(Target::for_version(15, false).is_err());
+        assert_eq!(Target::for_version(15, false).expect("15").name, "redis-8.10");
+        assert_eq!(Target::for_version(14, false).expect("14").stream_format(), 5);
+        assert!(Target::for_version(16, false).is_err());
         assert_eq!(Target::for_server(false, (7, 2)).map(|t| t.name), Some("redis-7.2".into()));
         assert_eq!(Target::for_server(false, (6, 1)).map(|t| t.name), Some("redis-6.0".into()));
         assert_eq!(Target::for_server(true, (9, 9)).map(|t| t.name), Some("valkey-9.1".into()));

@@ -55,6 +55,17 @@ pub(crate) fn encode_value(
             put_module_ops(out, &m.ops);
             RdbType::Module2
         }
+        Kind::Array => {
+            if !t.has_arrays() {
+                losses.push(format!("arrays need Redis 8.8 (RDB 14) (target {})", t.name));
+                return Encoded::Dropped;
+            }
+            array(k, out)
+        }
+        Kind::Gcra => {
+            losses.push("GCRA values (type 33, non-default Redis builds) are never written".into());
+            return Encoded::Dropped;
+        }
     };
     Encoded::Value(ty)
 }
@@ -86,6 +97,24 @@ pub(crate) fn put_module_ops(out: &mut Vec<u8>, ops: &[ModuleOp]) {
         }
     }
     put_len(out, 0);
+}
+
+/// A sparse array as type 28, every value with the SDS tag (the loader re-encodes it).
+fn array(k: &KeyBuf, out: &mut Vec<u8>) -> RdbType {
+    put_len(out, k.array_indices.len() as u64);
+    match k.array_insert_idx {
+        Some(i) => {
+            put_len(out, 1);
+            put_len(out, i);
+        }
+        None => put_len(out, 0),
+    }
+    for (index, value) in k.array_indices.iter().zip(k.elements()) {
+        put_len(out, *index);
+        put_len(out, 0);
+        put_string(out, value);
+    }
+    RdbType::Array
 }
 
 fn list(k: &KeyBuf, t: &Target, out: &mut Vec<u8>) -> RdbType {
