@@ -346,8 +346,8 @@ fn bit_flipped_dumps_are_rejected() {
 /// A flip that turns the version of an RDB 9, 11 or 12 file into 1 or 2
 /// (`REDIS0009` byte 8 bit 3, `REDIS0011` / `REDIS0012` byte 7 bit 0) makes a file
 /// without a CRC64 (versions before 5 have none). It is caught twice: a type or opcode
-/// newer than the header's version is refused, and so are bytes after the end of a file
-/// without checksum (the old trailer).
+/// newer than the header's version is refused, and so is a file without checksum followed
+/// by exactly 8 bytes (the old trailer).
 #[test]
 fn header_bit_flips_are_rejected() {
     mutate_all("header bit flips", |len, _| {

@@ -13,6 +13,9 @@ use crate::values::read_value;
 use crate::visitor::KeyStart;
 use crate::visitor::{Checksum, KeyEnd, Visitor};
 
+/// Largest database number any server configuration accepts (`databases` ≤ INT_MAX).
+const MAX_DB: u64 = i32::MAX as u64 - 1;
+
 /// Reader settings.
 #[derive(Debug, Clone, Copy)]
 pub struct ReaderOptions {
@@ -175,7 +178,13 @@ impl<R: Read> RdbReader<R> {
                 return Ok(Step::End);
             }
             opcode::SELECTDB => {
-                self.db = cx.src.length()?;
+                let db = cx.src.length()?;
+                // Servers refuse a database beyond their `databases` setting, which
+                // cannot exceed INT_MAX: such a number is damage, never data.
+                if db > MAX_DB {
+                    return Err(Error::corrupt(at, format!("SELECTDB {db}: no server has more than 2^31 databases")));
+                }
+                self.db = db;
                 visit(v.select_db(self.db))?;
             }
             opcode::RESIZEDB => {
@@ -279,8 +288,11 @@ impl<R: Read> RdbReader<R> {
     /// a replication stream end with a 40-byte marker, say), so they do not make a file
     /// invalid.
     ///
-    /// Files older than RDB 5 have no checksum, so bytes after their end are refused: a
-    /// damaged version digit (9 read as 1) would otherwise hide the checksum.
+    /// Files older than RDB 5 have no checksum, and Redis 2.x/3.x `rdbLoad` stops at their
+    /// EOF opcode too, so bytes after it are accepted as well, with one exception: exactly
+    /// 8 bytes, the size of the CRC-64 trailer of RDB 5+. That is what an RDB 5+ file whose
+    /// version digit was damaged (9 read as 1) looks like, and it is refused as damage (the
+    /// trailer cannot be checked: it covers the undamaged header).
     pub fn finish(mut self) -> Result<u64> {
         let version = self.header()?.version;
         let end = self.offset();
@@ -289,12 +301,12 @@ impl<R: Read> RdbReader<R> {
         if let Some(mut rest) = rest {
             n += std::io::copy(&mut rest, &mut std::io::sink()).map_err(|e| Error::new(end, ErrorKind::Io(e)))?;
         }
-        if n > 0 && version < 5 {
+        if n == 8 && version < 5 {
             return Err(Error::corrupt(
                 end,
                 format!(
-                    "{n} bytes follow the end of an RDB {version} file, which has no checksum; \
-                     the header is probably damaged"
+                    "8 bytes follow the end of this RDB {version} file, the size of the CRC-64 trailer only \
+                     RDB 5 and later have; the version in the header is probably damaged"
                 ),
             ));
         }

@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rdb_parser::{Checksum, Header, KeyEnd, KeyStart, ModuleAux, ModuleValue, Visit, VisitError, VisitResult, Visitor};
+use rdb_parser::{
+    Checksum, Header, KeyEnd, KeyStart, Kind, ModuleAux, ModuleValue, Visit, VisitError, VisitResult, Visitor,
+};
 use serde_json::{json, Value};
 
 use super::verify::checksum_text;
@@ -25,15 +27,28 @@ struct DbInfo {
     types: BTreeMap<&'static str, u64>,
 }
 
+/// What `info` lists one by one, at most: a crafted file with millions of AUX fields
+/// or databases must not make the report (and the memory) grow without bound. The rest
+/// is counted.
+const MAX_LISTED: usize = 1000;
+/// AUX values are cut to this many bytes.
+const MAX_AUX_VALUE: usize = 1024;
+
 #[derive(Default)]
 struct Collector {
     header: Option<Header>,
     aux: Vec<(String, String)>,
+    aux_omitted: u64,
     dbs: BTreeMap<u64, DbInfo>,
+    /// Databases past the first [`MAX_LISTED`], summed.
+    other_dbs: DbInfo,
+    other_db_count: u64,
     current_db: u64,
     functions: Vec<(String, String)>,
+    functions_omitted: u64,
     modules: BTreeMap<String, u64>,
-    module_aux: Vec<String>,
+    module_aux: BTreeMap<String, u64>,
+    hash_templates: u64,
     encodings: BTreeMap<&'static str, u64>,
     slot_infos: u64,
     slot_imports: u64,
@@ -43,6 +58,7 @@ struct Collector {
     checksum: Option<Checksum>,
     now_ms: i64,
     pending_expire: Option<i64>,
+    last_other: Option<u64>,
 }
 
 /// `#!lua name=mylib ...` → ("mylib", "lua").
@@ -61,16 +77,28 @@ impl Visitor for Collector {
         Ok(())
     }
     fn aux(&mut self, key: &[u8], value: &[u8]) -> VisitResult {
-        self.aux.push((String::from_utf8_lossy(key).into_owned(), String::from_utf8_lossy(value).into_owned()));
+        if self.aux.len() >= MAX_LISTED {
+            self.aux_omitted += 1;
+            return Ok(());
+        }
+        let shown = |b: &[u8], max: usize| match b.len() > max {
+            true => format!("{}… ({} bytes)", String::from_utf8_lossy(&b[..max]), b.len()),
+            false => String::from_utf8_lossy(b).into_owned(),
+        };
+        self.aux.push((shown(key, MAX_AUX_VALUE), shown(value, MAX_AUX_VALUE)));
         Ok(())
     }
     fn select_db(&mut self, db: u64) -> VisitResult {
         self.current_db = db;
-        self.dbs.entry(db).or_default();
+        self.db(db);
         Ok(())
     }
     fn resize_db(&mut self, keys: u64, expires: u64) -> VisitResult {
-        self.dbs.entry(self.current_db).or_default().resize_hint = Some((keys, expires));
+        self.db(self.current_db).resize_hint = Some((keys, expires));
+        Ok(())
+    }
+    fn hash_template(&mut self, _: u64, _: &[&[u8]]) -> VisitResult {
+        self.hash_templates += 1;
         Ok(())
     }
     fn slot_info(&mut self, _: u64, _: u64, _: u64) -> VisitResult {
@@ -82,21 +110,26 @@ impl Visitor for Collector {
         Ok(())
     }
     fn function(&mut self, code: &[u8]) -> VisitResult {
-        self.functions.push(library_name(code));
+        if self.functions.len() >= MAX_LISTED {
+            self.functions_omitted += 1;
+        } else {
+            self.functions.push(library_name(code));
+        }
         Ok(())
     }
     fn module_aux(&mut self, aux: &ModuleAux) -> VisitResult {
-        self.module_aux.push(aux.value.name.clone());
+        count_name(&mut self.module_aux, &aux.value.name);
         Ok(())
     }
     fn key_start(&mut self, k: &KeyStart<'_>) -> Result<Visit, VisitError> {
         self.current_db = k.db;
-        let db = self.dbs.entry(k.db).or_default();
+        let now_ms = self.now_ms;
+        let db = self.db(k.db);
         db.keys += 1;
         *db.types.entry(k.rdb_type.kind().name()).or_default() += 1;
         if let Some(t) = k.expire_at_ms {
             db.expires += 1;
-            if t <= self.now_ms {
+            if t <= now_ms {
                 db.expired += 1;
             }
         }
@@ -105,15 +138,16 @@ impl Visitor for Collector {
         self.with_idle += u64::from(k.lru_idle_s.is_some());
         self.with_freq += u64::from(k.lfu_freq.is_some());
         self.with_meta += u64::from(!k.meta.is_empty());
-        Ok(Visit::Skip)
+        // A module value is read either way; delivering it names its module type.
+        Ok(if k.rdb_type.kind() == Kind::Module { Visit::Value } else { Visit::Skip })
     }
     fn module_value(&mut self, v: &ModuleValue) -> VisitResult {
-        *self.modules.entry(v.name.clone()).or_default() += 1;
+        count_name(&mut self.modules, &v.name);
         Ok(())
     }
     fn key_end(&mut self, end: &KeyEnd) -> VisitResult {
         if end.empty {
-            self.dbs.entry(self.current_db).or_default().empty += 1;
+            self.db(self.current_db).empty += 1;
         }
         Ok(())
     }
@@ -123,7 +157,36 @@ impl Visitor for Collector {
     }
 }
 
+/// Counts one more of `name`; past [`MAX_LISTED`] names, under "(others)".
+fn count_name(map: &mut BTreeMap<String, u64>, name: &str) {
+    let name = if map.len() >= MAX_LISTED && !map.contains_key(name) { "(others)" } else { name };
+    *map.entry(name.to_string()).or_default() += 1;
+}
+
+fn db_json(db: Value, d: &DbInfo) -> Value {
+    json!({
+        "db": db, "keys": d.keys, "expires": d.expires, "already_expired": d.expired,
+        "empty_keys": d.empty,
+        "resizedb_hint": d.resize_hint.map(|(k, e)| json!({"keys": k, "expires": e})),
+        "types": d.types,
+    })
+}
+
 impl Collector {
+    /// The table of a database; past [`MAX_LISTED`] databases, one shared summary
+    /// (whose count is of runs of records in one database: each database's keys are
+    /// contiguous in files servers write).
+    fn db(&mut self, db: u64) -> &mut DbInfo {
+        if self.dbs.len() < MAX_LISTED || self.dbs.contains_key(&db) {
+            return self.dbs.entry(db).or_default();
+        }
+        if self.last_other != Some(db) {
+            self.other_db_count += 1;
+            self.last_other = Some(db);
+        }
+        &mut self.other_dbs
+    }
+
     fn to_json(&self, name: &str, size: Option<u64>) -> Value {
         let h = self.header;
         json!({
@@ -134,15 +197,15 @@ impl Collector {
             "dialect": h.map(|h| h.dialect.name()),
             "checksum": checksum_text(self.checksum),
             "aux": self.aux.iter().map(|(k, v)| json!({"key": k, "value": v})).collect::<Vec<_>>(),
-            "databases": self.dbs.iter().map(|(db, d)| json!({
-                "db": db, "keys": d.keys, "expires": d.expires, "already_expired": d.expired,
-                "empty_keys": d.empty,
-                "resizedb_hint": d.resize_hint.map(|(k, e)| json!({"keys": k, "expires": e})),
-                "types": d.types,
-            })).collect::<Vec<_>>(),
-            "keys": self.dbs.values().map(|d| d.keys).sum::<u64>(),
+            "aux_fields_omitted": self.aux_omitted,
+            "databases": self.dbs.iter().map(|(db, d)| db_json((*db).into(), d)).collect::<Vec<_>>(),
+            "other_databases": (self.other_db_count > 0)
+                .then(|| json!({"count": self.other_db_count, "totals": db_json(Value::Null, &self.other_dbs)})),
+            "keys": self.dbs.values().map(|d| d.keys).sum::<u64>() + self.other_dbs.keys,
             "encodings": self.encodings,
             "functions": self.functions.iter().map(|(n, e)| json!({"library": n, "engine": e})).collect::<Vec<_>>(),
+            "functions_omitted": self.functions_omitted,
+            "hash_templates": self.hash_templates,
             "module_types": self.modules,
             "module_aux": self.module_aux,
             "slot_info_records": self.slot_infos,
@@ -175,6 +238,9 @@ fn text(j: &Value) -> String {
         for a in aux {
             let _ = writeln!(out, "  {} = {}", s(&a["key"]), s(&a["value"]));
         }
+        if j["aux_fields_omitted"].as_u64().unwrap_or(0) > 0 {
+            let _ = writeln!(out, "  ... and {} more (not listed)", s(&j["aux_fields_omitted"]));
+        }
     }
     let _ = writeln!(out, "databases:");
     for d in j["databases"].as_array().into_iter().flatten() {
@@ -197,6 +263,17 @@ fn text(j: &Value) -> String {
             let _ = writeln!(out, "        {}", types.join(", "));
         }
     }
+    if let Some(other) = j["other_databases"].as_object() {
+        let t = &other["totals"];
+        let _ = writeln!(
+            out,
+            "  {} more databases (not listed): {} keys, {} with expiry, {} empty",
+            s(&other["count"]),
+            s(&t["keys"]),
+            s(&t["expires"]),
+            s(&t["empty_keys"])
+        );
+    }
     let enc: Vec<String> =
         j["encodings"].as_object().into_iter().flatten().map(|(k, v)| format!("{k} {}", s(v))).collect();
     let _ = writeln!(out, "encodings:  {}", if enc.is_empty() { "-".into() } else { enc.join(", ") });
@@ -207,6 +284,12 @@ fn text(j: &Value) -> String {
         .map(|f| format!("{} ({})", s(&f["library"]), s(&f["engine"])))
         .collect();
     let _ = writeln!(out, "functions:  {}", if funcs.is_empty() { "none".into() } else { funcs.join(", ") });
+    if j["functions_omitted"].as_u64().unwrap_or(0) > 0 {
+        let _ = writeln!(out, "            ... and {} more libraries (not listed)", s(&j["functions_omitted"]));
+    }
+    if j["hash_templates"].as_u64().unwrap_or(0) > 0 {
+        let _ = writeln!(out, "templates:  {} hash templates", s(&j["hash_templates"]));
+    }
     let mods: Vec<String> =
         j["module_types"].as_object().into_iter().flatten().map(|(k, v)| format!("{k} ({} keys)", s(v))).collect();
     let _ = writeln!(out, "modules:    {}", if mods.is_empty() { "none".into() } else { mods.join(", ") });

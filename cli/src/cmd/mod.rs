@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod convert;
+mod dupcheck;
 mod dupkeys;
 pub mod info;
 pub mod memory;

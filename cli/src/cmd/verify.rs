@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::time::Instant;
 
+use rdb_parser::dupkeys::KeyFilter;
 use rdb_parser::{Checksum, Header, KeyEnd, KeyStart, Visit, VisitError, VisitResult, Visitor};
 
 use crate::args::{ReportFormat, VerifyArgs};
@@ -11,12 +12,12 @@ use crate::input::Input;
 use crate::output::Output;
 use crate::CmdResult;
 
-/// Counts what a verification walked through.
-#[derive(Default)]
+/// Counts what a verification walked through, and fingerprints the keys.
 struct Tally {
     header: Option<Header>,
     keys: u64,
     checksum: Option<Checksum>,
+    filter: KeyFilter,
 }
 
 impl Visitor for Tally {
@@ -24,7 +25,8 @@ impl Visitor for Tally {
         self.header = Some(*h);
         Ok(())
     }
-    fn key_start(&mut self, _: &KeyStart<'_>) -> Result<Visit, VisitError> {
+    fn key_start(&mut self, k: &KeyStart<'_>) -> Result<Visit, VisitError> {
+        self.filter.add(k.db, k.key);
         // Only counted: the reader still checks every value, but need not hand over
         // (or even decompress) what nobody reads.
         Ok(Visit::Skip)
@@ -54,8 +56,14 @@ pub fn run(a: &VerifyArgs, quiet: bool) -> CmdResult {
     let mut results = Vec::new();
     for path in &a.files {
         let started = Instant::now();
-        let mut tally = Tally::default();
-        let outcome = Input::open(path, quiet).and_then(|input| super::read_file(input, &mut tally));
+        let size = std::fs::metadata(path).ok().filter(|m| m.is_file()).map(|m| m.len());
+        let mut tally = Tally { header: None, keys: 0, checksum: None, filter: KeyFilter::new(size) };
+        let mut warning = None;
+        let outcome = Input::open(path, quiet).and_then(|input| super::read_file(input, &mut tally)).and_then(|n| {
+            let filter = std::mem::replace(&mut tally.filter, KeyFilter::new(Some(0)));
+            warning = super::dupcheck::confirm(path, filter)?;
+            Ok(n)
+        });
         let trailing = *outcome.as_ref().unwrap_or(&0);
         let name = if path.as_os_str() == "-" { "<stdin>".to_string() } else { path.display().to_string() };
         let seconds = started.elapsed().as_secs_f64();
@@ -73,10 +81,14 @@ pub fn run(a: &VerifyArgs, quiet: bool) -> CmdResult {
                     if trailing > 0 {
                         stderr!("warning: {name}: {trailing} bytes after the checksum (servers ignore them)");
                     }
+                    if let Some(w) = &warning {
+                        eprintln!("warning: {name}: {w}");
+                    }
                 }
                 results.push(serde_json::json!({
                     "file": name, "valid": true, "version": version, "keys": tally.keys,
                     "checksum": checksum_text(tally.checksum), "trailing_bytes": trailing, "seconds": seconds,
+                    "warning": warning,
                 }));
             }
             Err(err) => {
