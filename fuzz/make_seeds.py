@@ -5,9 +5,11 @@ Starts each server binary given on the command line on a free local port, with i
 own temporary directory and `--save ''`, writes a few small datasets, SAVEs each one,
 and copies the dump to corpus/rdb_reader and corpus/rdb_entries. The same servers'
 DUMP payloads supply the container blobs (listpack, ziplist, intset) and LZF data.
-Zipmaps (Redis 2.4) are built by hand: no server here writes them.
+Zipmaps (Redis 2.4) and RDB 14/15 files (Redis 8.8/8.10: arrays, NACK zones, hash
+templates, GCRA) are built by hand: no server here writes them (run with no argument
+to write only those).
 
-    python3 make_seeds.py NAME=PATH/redis-server [NAME=PATH ...]
+    python3 make_seeds.py [NAME=PATH/redis-server ...]
 
 Needs the `redis` Python package.
 """
@@ -21,7 +23,10 @@ import sys
 import tempfile
 import time
 
-import redis
+try:
+    import redis
+except ImportError:  # only the server-made seeds need it
+    redis = None
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
@@ -222,8 +227,72 @@ def zipmaps():
     write_seed("zipmap", "hand-big", zipmap([(b"f", b"x" * 300), (b"g", b"")], zmlen=254))
 
 
+def rdb_len(n):
+    if n < 64:
+        return bytes([n])
+    if n < 16384:
+        return bytes([0x40 | (n >> 8), n & 0xFF])
+    if n < 2**32:
+        return b"\x80" + struct.pack(">I", n)
+    return b"\x81" + struct.pack(">Q", n)
+
+
+def rdb_str(b):
+    return rdb_len(len(b)) + b
+
+
+def lp(items):
+    """A listpack of short strings and integers in -4096..4095."""
+    body = b""
+    for it in items:
+        if isinstance(it, int):
+            u = it & 0x1FFF
+            e = bytes([0xC0 | (u >> 8), u & 0xFF])
+        else:
+            e = bytes([0x80 | len(it)]) + it
+        body += e + bytes([len(e)])
+    return struct.pack("<IH", 6 + len(body) + 1, len(items)) + body + b"\xff"
+
+
+def stream_id(ms):
+    return struct.pack(">QQ", ms, 0)
+
+
+def rdb14_15():
+    """Hand-made RDB 14/15 seeds (checksum 0: "not computed", which readers accept)."""
+    end = b"\xff" + b"\x00" * 8
+    arr = b"\x1c" + rdb_str(b"arr") + rdb_len(4) + rdb_len(1) + rdb_len(49)
+    arr += rdb_len(0) + rdb_len(0) + rdb_str(b"sds value")
+    arr += rdb_len(5) + rdb_len(1) + struct.pack("<q", -42)
+    arr += rdb_len(70000) + rdb_len(2) + struct.pack("<d", 1.5)
+    arr += rdb_len(2**40) + rdb_len(3) + rdb_str(b"small")
+    node = [2, 0, 1, b"f", 0] + [2, 0, 0, b"a", 4] + [2, 1, 0, b"b", 4]
+    xs = b"\x1b" + rdb_str(b"xs") + rdb_len(1) + rdb_str(stream_id(1)) + rdb_str(lp(node))
+    xs += b"".join(rdb_len(n) for n in (2, 2, 0, 1, 0, 0, 0, 2))  # length, last, first, max-del, added
+    xs += rdb_len(1) + rdb_str(b"g") + rdb_len(2) + rdb_len(0) + rdb_len(2)
+    xs += rdb_len(2) + stream_id(1) + struct.pack("<q", 5) + rdb_len(1) + stream_id(2) + struct.pack("<q", 0)
+    xs += rdb_len(1)
+    xs += rdb_len(1) + rdb_str(b"c") + struct.pack("<qq", 1, 1) + rdb_len(1) + stream_id(1)
+    xs += rdb_len(1) + stream_id(2)  # NACK zone
+    xs += b"".join(rdb_len(n) for n in (100, 100, 0, 0, 0))  # IDMP
+    write_seed("rdb_reader", "hand-v14.rdb", b"REDIS0014\xfe\x00" + arr + xs + end)
+    write_seed("rdb_entries", "hand-v14.rdb", b"REDIS0014\xfe\x00" + arr + xs + end)
+    tmpl = b"\xf2" + rdb_len(0) + rdb_len(3) + rdb_str(b"age") + rdb_str(b"city") + rdb_str(b"name")
+    keys = b"\x1e" + rdb_str(b"h30") + rdb_str(lp([0, b"a1", b"c1", b"n1"]))
+    keys += b"\x20" + rdb_str(b"h32") + rdb_len(0) + rdb_str(b"a2") + b"\xc1" + struct.pack("<h", 300) + rdb_str(b"")
+    keys += b"\x1d" + rdb_str(b"h29") + rdb_len(0) + rdb_str(lp([b"x", b"yy"])) + rdb_str(lp([9, b"1", 2]))
+    keys += b"\x1f" + rdb_str(b"h31") + rdb_len(1) + rdb_len(2) + rdb_str(b"x") + rdb_str(b"yy")
+    keys += rdb_str(b"1") + rdb_str(b"2")
+    keys += b"\xfc" + struct.pack("<q", 1800000000000) + b"\x21" + rdb_str(b"gcra") + rdb_len(1779000000000000)
+    v15 = b"REDIS0015" + tmpl + b"\xfe\x00" + keys + arr + xs + end
+    for target in ("rdb_reader", "rdb_entries", "memory"):
+        write_seed(target, "hand-v15.rdb", v15)
+
+
 def main():
     servers = [a.split("=", 1) for a in sys.argv[1:]]
+    if servers and redis is None:
+        sys.exit("make_seeds.py: the server-made seeds need the redis Python package")
     datasets = [("strlist", strings_lists), ("coll", collections), ("stream", stream), ("hashttl", hash_ttl),
                 ("func", functions)]
     for name, binary in servers:
@@ -253,6 +322,7 @@ def main():
         finally:
             srv.stop()
     zipmaps()
+    rdb14_15()
 
 
 if __name__ == "__main__":

@@ -7,8 +7,11 @@ use libfuzzer_sys::fuzz_target;
 use rdb_parser::memory::{Allocator, MemoryOptions, MemoryVisitor};
 use rdb_parser::{Limits, RdbReader, ReaderOptions, Step};
 
-const OPTIONS: ReaderOptions =
-    ReaderOptions { buffer_bytes: 4096, limits: Limits { max_blob_bytes: 1 << 20, ..Limits::default() }, raw_values: false };
+const OPTIONS: ReaderOptions = ReaderOptions {
+    buffer_bytes: 4096,
+    limits: Limits { max_blob_bytes: 1 << 20, max_template_bytes: 1 << 20 },
+    raw_values: false,
+};
 
 fuzz_target!(|data: &[u8]| {
     for allocator in [Allocator::Jemalloc, Allocator::Jemalloc16, Allocator::Libc] {

@@ -5,8 +5,11 @@
 use libfuzzer_sys::fuzz_target;
 use rdb_parser::{Entries, Limits, RdbReader, ReaderOptions};
 
-const OPTIONS: ReaderOptions =
-    ReaderOptions { buffer_bytes: 4096, limits: Limits { max_blob_bytes: 1 << 20, ..Limits::default() }, raw_values: false };
+const OPTIONS: ReaderOptions = ReaderOptions {
+    buffer_bytes: 4096,
+    limits: Limits { max_blob_bytes: 1 << 20, max_template_bytes: 1 << 20 },
+    raw_values: false,
+};
 
 fuzz_target!(|data: &[u8]| {
     let mut entries = Entries::new(RdbReader::with_options(data, OPTIONS));

@@ -117,6 +117,27 @@ impl Visitor for Touch {
         self.element(chunk);
         Ok(())
     }
+    fn array_insert_idx(&mut self, insert_idx: Option<u64>) -> VisitResult {
+        assert!(self.in_key, "array cursor outside a key");
+        self.bytes = self.bytes.wrapping_add(insert_idx.unwrap_or(1));
+        Ok(())
+    }
+    fn array_element(&mut self, index: u64, value: &[u8]) -> VisitResult {
+        self.bytes = self.bytes.wrapping_add(index);
+        self.element(value);
+        Ok(())
+    }
+    fn gcra(&mut self, tat_us: u64) -> VisitResult {
+        assert!(self.in_key, "GCRA value outside a key");
+        self.bytes = self.bytes.wrapping_add(tat_us);
+        Ok(())
+    }
+    fn hash_template(&mut self, id: u64, fields: &[&[u8]]) -> VisitResult {
+        assert!(!self.in_key, "hash template inside a key");
+        self.bytes = self.bytes.wrapping_add(id);
+        fields.iter().for_each(|f| self.add(f));
+        Ok(())
+    }
     fn list_item(&mut self, item: &[u8]) -> VisitResult {
         self.element(item);
         Ok(())
@@ -184,6 +205,7 @@ impl Visitor for Touch {
                 self.id(*id);
             }
         }
+        g.nacked.iter().for_each(|id| self.id(*id));
         Ok(())
     }
     fn module_value(&mut self, value: &ModuleValue) -> VisitResult {
@@ -208,8 +230,11 @@ impl Visitor for Touch {
     }
 }
 
-const OPTIONS: ReaderOptions =
-    ReaderOptions { buffer_bytes: 4096, limits: Limits { max_blob_bytes: 1 << 20, ..Limits::default() }, raw_values: false };
+const OPTIONS: ReaderOptions = ReaderOptions {
+    buffer_bytes: 4096,
+    limits: Limits { max_blob_bytes: 1 << 20, max_template_bytes: 1 << 20 },
+    raw_values: false,
+};
 
 fuzz_target!(|data: &[u8]| {
     let mut touch = Touch::default();
