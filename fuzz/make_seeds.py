@@ -258,9 +258,23 @@ def stream_id(ms):
     return struct.pack(">QQ", ms, 0)
 
 
+def crc64(data):
+    """Redis' CRC-64 (Jones polynomial, reflected, init 0)."""
+    crc = 0
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x95AC9329AC4BC9B5 if crc & 1 else 0)
+    return crc
+
+
+def with_crc(body):
+    return body + b"\xff" + struct.pack("<Q", crc64(body + b"\xff"))
+
+
 def rdb14_15():
-    """Hand-made RDB 14/15 seeds (checksum 0: "not computed", which readers accept)."""
-    end = b"\xff" + b"\x00" * 8
+    """Hand-made RDB 14/15 seeds, with their CRC-64 (a flipped bit must be detectable)."""
+    assert crc64(b"123456789") == 0xE9C6D914C4B8D9CA
     arr = b"\x1c" + rdb_str(b"arr") + rdb_len(4) + rdb_len(1) + rdb_len(49)
     arr += rdb_len(0) + rdb_len(0) + rdb_str(b"sds value")
     arr += rdb_len(5) + rdb_len(1) + struct.pack("<q", -42)
@@ -275,8 +289,9 @@ def rdb14_15():
     xs += rdb_len(1) + rdb_str(b"c") + struct.pack("<qq", 1, 1) + rdb_len(1) + stream_id(1)
     xs += rdb_len(1) + stream_id(2)  # NACK zone
     xs += b"".join(rdb_len(n) for n in (100, 100, 0, 0, 0))  # IDMP
-    write_seed("rdb_reader", "hand-v14.rdb", b"REDIS0014\xfe\x00" + arr + xs + end)
-    write_seed("rdb_entries", "hand-v14.rdb", b"REDIS0014\xfe\x00" + arr + xs + end)
+    v14 = with_crc(b"REDIS0014\xfe\x00" + arr + xs)
+    write_seed("rdb_reader", "hand-v14.rdb", v14)
+    write_seed("rdb_entries", "hand-v14.rdb", v14)
     tmpl = b"\xf2" + rdb_len(0) + rdb_len(3) + rdb_str(b"age") + rdb_str(b"city") + rdb_str(b"name")
     keys = b"\x1e" + rdb_str(b"h30") + rdb_str(lp([0, b"a1", b"c1", b"n1"]))
     keys += b"\x20" + rdb_str(b"h32") + rdb_len(0) + rdb_str(b"a2") + b"\xc1" + struct.pack("<h", 300) + rdb_str(b"")
@@ -284,7 +299,7 @@ def rdb14_15():
     keys += b"\x1f" + rdb_str(b"h31") + rdb_len(1) + rdb_len(2) + rdb_str(b"x") + rdb_str(b"yy")
     keys += rdb_str(b"1") + rdb_str(b"2")
     keys += b"\xfc" + struct.pack("<q", 1800000000000) + b"\x21" + rdb_str(b"gcra") + rdb_len(1779000000000000)
-    v15 = b"REDIS0015" + tmpl + b"\xfe\x00" + keys + arr + xs + end
+    v15 = with_crc(b"REDIS0015" + tmpl + b"\xfe\x00" + keys + arr + xs)
     for target in ("rdb_reader", "rdb_entries", "memory"):
         write_seed(target, "hand-v15.rdb", v15)
 

@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Tools for Redis and Valkey persistence files.
 ///
 /// Exit codes: 0 success, 1 invalid or unsupported data, 2 usage error,
-/// 3 I/O, network or server error.
+/// 3 I/O, network or server error, 4 partial result (--relaxed stopped early).
 #[derive(Parser)]
 #[command(name = "rdbkit", version, propagate_version = true, max_term_width = 100)]
 #[command(after_help = "Examples:\n  rdbkit info dump.rdb\n  rdbkit verify /backups/*.rdb\n  \
@@ -81,6 +81,16 @@ pub enum ReportFormat {
     Json,
 }
 
+/// How far to read files newer than rdbkit knows.
+#[derive(Args, Clone, Copy)]
+pub struct ReadArgs {
+    /// Read a file of a newer RDB version (or with an unknown type) as far as rdbkit
+    /// knows its types and opcodes: stop at the first unknown one, say where, and exit
+    /// with 4 (partial result) instead of refusing the file.
+    #[arg(long)]
+    pub relaxed: bool,
+}
+
 #[derive(Args)]
 pub struct InfoArgs {
     /// The RDB file (`-` for stdin).
@@ -88,6 +98,8 @@ pub struct InfoArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: ReportFormat,
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 #[derive(Args)]
@@ -98,6 +110,8 @@ pub struct VerifyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: ReportFormat,
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 /// Target format of `convert`.
@@ -142,6 +156,8 @@ pub struct ConvertArgs {
     pub filter: FilterArgs,
     #[command(flatten)]
     pub rdb: RdbOutArgs,
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 #[derive(Args)]

@@ -32,7 +32,12 @@ fn main() -> ExitCode {
         Command::Restore(a) => cmd::restore::run(a, cli.quiet),
         Command::Memory(a) => cmd::memory::run(a, cli.quiet),
     };
+    let partial = cmd::take_partial();
+    for note in &partial {
+        eprintln!("warning: {note}");
+    }
     match result {
+        Ok(Code::Ok) if !partial.is_empty() => ExitCode::from(Code::Partial as u8),
         Ok(code) => ExitCode::from(code as u8),
         Err(err) if exit::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {

@@ -254,3 +254,34 @@ fn info_names_module_types() {
     assert_eq!(code(&out), Some(0), "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("modules:    ReJSON-RL (1 keys)"), "{}", describe(&out));
 }
+
+#[test]
+fn relaxed_reads_newer_files_up_to_the_first_unknown_type() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let body = Rdb::new("REDIS0016").byte(254).len(0).byte(0).str(b"k").str(b"v");
+    let stop = body.buf.len();
+    let file = body.byte(40).str(b"new").len(1).byte(0).str(b"after").str(b"v").finish();
+    let file = write(dir.path(), "v16.rdb", &file);
+    let out = rdbkit(&["verify", &file]);
+    assert_eq!(code(&out), Some(1), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported RDB version 16"), "{}", describe(&out));
+    let want = format!("partial result: reading stopped at offset {stop}: unknown type or opcode 40 (0x28) in RDB 16");
+    let ndjson = dir.path().join("out.ndjson");
+    let runs: [Vec<&str>; 5] = [
+        vec!["verify", "--relaxed", &file],
+        vec!["info", "--relaxed", &file],
+        vec!["convert", "--relaxed", "--to", "ndjson", "-o", path_str(&ndjson), &file],
+        vec!["memory", "--relaxed", "--format", "csv", &file],
+        vec!["convert", "--relaxed", "--to", "resp", &file],
+    ];
+    for args in runs {
+        let out = rdbkit(&args);
+        assert_eq!(code(&out), Some(4), "{args:?}: {}", describe(&out));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(&want), "{args:?}: {}", describe(&out));
+    }
+    let text = std::fs::read_to_string(&ndjson).expect("partial output is kept");
+    assert_eq!(text, "{\"db\":0,\"key\":\"k\",\"type\":\"string\",\"expire_at_ms\":null,\"value\":\"v\"}\n");
+    let out = rdbkit(&["info", "--relaxed", "--format", "json", &file]);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(j["partial"].as_str().is_some_and(|p| p.contains(&want)), "{j}");
+}

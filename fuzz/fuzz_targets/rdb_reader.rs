@@ -234,6 +234,7 @@ const OPTIONS: ReaderOptions = ReaderOptions {
     buffer_bytes: 4096,
     limits: Limits { max_blob_bytes: 1 << 20, max_template_bytes: 1 << 20 },
     raw_values: false,
+    relaxed: false,
 };
 
 fuzz_target!(|data: &[u8]| {

@@ -87,6 +87,26 @@ impl Header {
         Ok(Header { magic, version, dialect })
     }
 
+    /// A header of a version newer than this reader knows (`REDIS` above
+    /// [`MAX_REDIS_VERSION`] in the Redis dialect, `VALKEY` above the known versions in
+    /// the Valkey dialect), for relaxed reading; `None` for anything else.
+    pub fn newer(bytes: &[u8; 9]) -> Option<Header> {
+        let digits = if bytes.starts_with(b"REDIS") { &bytes[5..] } else { bytes.get(6..)? };
+        if !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let version = digits.iter().fold(0u32, |v, d| v * 10 + u32::from(d - b'0'));
+        match (bytes.starts_with(b"REDIS"), bytes.starts_with(b"VALKEY")) {
+            (true, _) if (MAX_REDIS_VERSION + 1..80).contains(&version) => {
+                Some(Header { magic: "REDIS", version, dialect: Dialect::Redis })
+            }
+            (_, true) if version > *VALKEY_VERSIONS.end() => {
+                Some(Header { magic: "VALKEY", version, dialect: Dialect::Valkey })
+            }
+            _ => None,
+        }
+    }
+
     /// The nine header bytes.
     pub fn to_bytes(&self) -> [u8; 9] {
         let text = match self.magic {
@@ -133,6 +153,14 @@ mod tests {
         assert!(parse("REDIS0080").is_err());
         assert!(matches!(parse("*2\r\n$3\r\nS").map_err(|e| matches!(e.kind(), ErrorKind::BadMagic(_))), Err(true)));
         assert!(parse("REDIS00x1").is_err());
+    }
+
+    #[test]
+    fn newer_versions_for_relaxed_reading() {
+        assert_eq!(Header::newer(b"REDIS0016").map(|h| (h.version, h.dialect)), Some((16, Dialect::Redis)));
+        assert_eq!(Header::newer(b"VALKEY081").map(|h| (h.version, h.dialect)), Some((81, Dialect::Valkey)));
+        assert!(Header::newer(b"REDIS0011").is_none() && Header::newer(b"REDIS0080").is_none());
+        assert!(Header::newer(b"VALKEY080").is_none() && Header::newer(b"RDB000016").is_none());
     }
 
     #[test]

@@ -66,7 +66,7 @@ pub use model::{
 };
 pub use module::{module_type_id, module_type_name};
 pub use prim::{Limits, DEFAULT_MAX_BLOB_BYTES, DEFAULT_MAX_TEMPLATE_BYTES};
-pub use reader::{RdbReader, ReaderOptions, Step};
+pub use reader::{RdbReader, ReaderOptions, Step, Stopped};
 pub use source::{DEFAULT_BUFFER_BYTES, MIN_BUFFER_BYTES};
 pub use types::{Kind, RdbType};
 pub use visitor::{

@@ -26,11 +26,42 @@ pub struct ReaderOptions {
     /// Hand each value's bytes, as stored, to [`Visitor::raw_value`] (costs a copy of
     /// each value).
     pub raw_values: bool,
+    /// Read files of a newer version than known, as far as known types and opcodes go:
+    /// the first unknown one ends the read ([`RdbReader::stopped`] says where), as if
+    /// the file ended there (without the EOF opcode, so [`Visitor::end`] is not called).
+    pub relaxed: bool,
 }
 
 impl Default for ReaderOptions {
     fn default() -> Self {
-        ReaderOptions { buffer_bytes: DEFAULT_BUFFER_BYTES, limits: Limits::default(), raw_values: false }
+        ReaderOptions {
+            buffer_bytes: DEFAULT_BUFFER_BYTES,
+            limits: Limits::default(),
+            raw_values: false,
+            relaxed: false,
+        }
+    }
+}
+
+/// Where a relaxed read stopped: the first type or opcode byte this reader does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped {
+    /// Offset of the unknown byte.
+    pub offset: u64,
+    /// The byte.
+    pub byte: u8,
+    /// The file's RDB version.
+    pub version: u32,
+}
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let b = self.byte;
+        write!(
+            f,
+            "reading stopped at offset {}: unknown type or opcode {b} (0x{b:02x}) in RDB {}",
+            self.offset, self.version
+        )
     }
 }
 
@@ -80,6 +111,7 @@ pub struct RdbReader<R> {
     prefix: Prefix,
     key: Vec<u8>,
     done: bool,
+    stopped: Option<Stopped>,
 }
 
 enum State<R> {
@@ -102,7 +134,13 @@ impl<R: Read> RdbReader<R> {
             prefix: Prefix::default(),
             key: Vec::new(),
             done: false,
+            stopped: None,
         }
+    }
+
+    /// Where a relaxed read stopped early, if it did.
+    pub fn stopped(&self) -> Option<Stopped> {
+        self.stopped
     }
 
     /// Reads the header if needed and returns it.
@@ -125,7 +163,10 @@ impl<R: Read> RdbReader<R> {
                 return Err(Error::corrupt(0, "the reader failed on its header earlier"));
             };
             let raw: [u8; Header::LEN] = src.array("the RDB header")?;
-            let header = Header::parse(&raw)?;
+            let header = match Header::parse(&raw) {
+                Err(e) if self.options.relaxed => Header::newer(&raw).ok_or(e)?,
+                parsed => parsed?,
+            };
             let mut cx = Ctx::new(*src, self.options.limits, header);
             cx.raw_values = self.options.raw_values;
             self.state = State::Body(Box::new(cx));
@@ -257,6 +298,11 @@ impl<R: Read> RdbReader<R> {
             }
             t => {
                 let Some(rdb_type) = RdbType::from_byte(t, dialect) else {
+                    if self.options.relaxed {
+                        self.stopped = Some(Stopped { offset: at, byte: t, version });
+                        self.done = true;
+                        return Ok(Step::End);
+                    }
                     return Err(Error::new(
                         at,
                         ErrorKind::UnknownType { byte: t, dialect: dialect.name(), version: cx.header.version },

@@ -25,14 +25,14 @@ pub fn run(a: &ConvertArgs, quiet: bool) -> CmdResult {
         ConvertTo::Ndjson | ConvertTo::Json => {
             let input = Input::open(&a.input, quiet)?;
             let mut out = Output::create(a.output.as_deref())?;
-            write_records(input, &filter, &mut out, a.to == ConvertTo::Json)?;
+            write_records(input, &filter, &mut out, a.to == ConvertTo::Json, a.read.relaxed)?;
             out.commit()?;
         }
         ConvertTo::Resp => {
             let input = Input::open(&a.input, quiet)?;
             let mut out = Output::create(a.output.as_deref())?;
             let mut v = Filtered::new(RespWriter::new(RespOut(&mut out)), &filter);
-            super::read_file(input, &mut v)?;
+            super::read_file(input, &mut v, a.read.relaxed)?;
             out.commit()?;
         }
     }
@@ -40,9 +40,9 @@ pub fn run(a: &ConvertArgs, quiet: bool) -> CmdResult {
 }
 
 /// Streams one record per key; as a JSON array when `array` is set.
-fn write_records(input: Input, filter: &KeyFilter, out: &mut Output, array: bool) -> anyhow::Result<()> {
+fn write_records(input: Input, filter: &KeyFilter, out: &mut Output, array: bool, relaxed: bool) -> anyhow::Result<()> {
     let Input { name, reader, progress } = input;
-    let mut r = RdbReader::new(reader);
+    let mut r = RdbReader::with_options(reader, super::reader_options(relaxed));
     let mut v = Filtered::new(EntryBuilder::new(), filter);
     let mut line = Vec::with_capacity(4096);
     let mut first = true;

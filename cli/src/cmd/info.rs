@@ -229,6 +229,9 @@ fn text(j: &Value) -> String {
     let _ =
         writeln!(out, "format:     {} (RDB {}, {} dialect)", s(&j["magic"]), s(&j["rdb_version"]), s(&j["dialect"]));
     let _ = writeln!(out, "checksum:   {}", s(&j["checksum"]));
+    if let Some(p) = j["partial"].as_str() {
+        let _ = writeln!(out, "PARTIAL:    {p}");
+    }
     let _ = writeln!(out, "keys:       {}", s(&j["keys"]));
     if j["trailing_bytes"].as_u64().unwrap_or(0) > 0 {
         let _ = writeln!(out, "trailing:   {} bytes after the checksum (servers ignore them)", s(&j["trailing_bytes"]));
@@ -309,9 +312,11 @@ pub fn run(a: &InfoArgs, quiet: bool) -> CmdResult {
     let name = input.name.clone();
     let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
     let mut c = Collector { now_ms, ..Default::default() };
-    let trailing = super::read_file(input, &mut c)?;
+    let trailing = super::read_file(input, &mut c, a.read.relaxed)?;
     let mut j = c.to_json(&name, size);
     j["trailing_bytes"] = trailing.into();
+    let partial = super::take_partial();
+    j["partial"] = partial.first().map(|p| p.as_str()).into();
     let text = match a.format {
         ReportFormat::Json => serde_json::to_string_pretty(&j)? + "\n",
         ReportFormat::Text => text(&j),
@@ -319,5 +324,9 @@ pub fn run(a: &InfoArgs, quiet: bool) -> CmdResult {
     let mut out = Output::stdout();
     out.write_all(text.as_bytes())?;
     out.commit()?;
+    if let Some(note) = partial.first() {
+        eprintln!("warning: {note}");
+        return Ok(Code::Partial);
+    }
     Ok(Code::Ok)
 }

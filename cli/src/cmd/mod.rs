@@ -10,15 +10,30 @@ pub mod restore;
 pub mod to_rdb;
 pub mod verify;
 
+use std::sync::Mutex;
+
 use rdb_parser::{ErrorKind, RdbReader, ReaderOptions, Visitor};
 
 use crate::input::Input;
 use crate::output::WriteError;
 
+/// Where relaxed reads stopped early ("FILE: reading stopped at ..."), for the report.
+static PARTIAL: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Reader options for `--relaxed` or not.
+pub fn reader_options(relaxed: bool) -> ReaderOptions {
+    ReaderOptions { relaxed, ..ReaderOptions::default() }
+}
+
+/// The partial reads noted since the last call (see [`trailing_bytes`]).
+pub fn take_partial() -> Vec<String> {
+    std::mem::take(&mut *PARTIAL.lock().unwrap_or_else(|p| p.into_inner()))
+}
+
 /// Reads a whole file into `v`; errors name the file. Returns how many bytes follow
 /// the end of the RDB.
-pub fn read_file<V: Visitor>(input: Input, v: &mut V) -> anyhow::Result<u64> {
-    read_file_with(input, v, ReaderOptions::default())
+pub fn read_file<V: Visitor>(input: Input, v: &mut V, relaxed: bool) -> anyhow::Result<u64> {
+    read_file_with(input, v, reader_options(relaxed))
 }
 
 /// [`read_file`] with reader options.
@@ -33,7 +48,15 @@ pub fn read_file_with<V: Visitor>(input: Input, v: &mut V, options: ReaderOption
 
 /// Reads what follows the RDB; see [`RdbReader::finish`]. Returns the count of bytes
 /// after the checksum.
+///
+/// After a relaxed read that stopped early nothing is counted; the stop is noted for
+/// [`take_partial`] instead.
 pub fn trailing_bytes<R: std::io::Read>(r: RdbReader<R>, name: &str) -> anyhow::Result<u64> {
+    if let Some(stop) = r.stopped() {
+        let note = format!("{name}: partial result: {stop}; the rest of the file was not read (--relaxed)");
+        PARTIAL.lock().unwrap_or_else(|p| p.into_inner()).push(note);
+        return Ok(0);
+    }
     r.finish().map_err(|e| read_error(e, name))
 }
 

@@ -75,7 +75,7 @@ fn survey_merges<'a>(
     let size = std::fs::metadata(&a.input).ok().map(|m| m.len());
     let survey = Survey { rename, merged, filter: DupFilter::new(size) };
     let mut v = Filtered::new(survey, filter);
-    super::read_file(Input::open(&a.input, true)?, &mut v)?;
+    super::read_file(Input::open(&a.input, true)?, &mut v, a.read.relaxed)?;
     if v.inner.filter.overflowed() {
         stderr!("warning: too many keys to check them all for copies in two merged databases");
     }
@@ -111,7 +111,7 @@ pub fn run(a: &ConvertArgs, filter: &KeyFilter, quiet: bool) -> anyhow::Result<(
     let db_sizes = if !filter.is_empty() && a.input != Path::new("-") {
         let input = Input::open(&a.input, true)?;
         let mut sizes = Filtered::new(DbSizes::default(), filter);
-        super::read_file(input, &mut sizes)?;
+        super::read_file(input, &mut sizes, a.read.relaxed)?;
         Some(sizes.inner.0)
     } else {
         None
@@ -126,7 +126,7 @@ pub fn run(a: &ConvertArgs, filter: &KeyFilter, quiet: bool) -> anyhow::Result<(
         None => &every_key,
     };
     let Input { name, reader, progress } = Input::open(&a.input, quiet)?;
-    let mut r = RdbReader::new(reader);
+    let mut r = RdbReader::with_options(reader, super::reader_options(a.read.relaxed));
     let header = r.header().map_err(|e| super::read_error(e, &name))?;
     let target = resolve_target(&a.rdb, header.version, header.dialect == rdb_parser::Dialect::Valkey)?;
     let mut out = Output::create(a.output.as_deref())?;

@@ -59,15 +59,31 @@ pub fn run(a: &VerifyArgs, quiet: bool) -> CmdResult {
         let size = std::fs::metadata(path).ok().filter(|m| m.is_file()).map(|m| m.len());
         let mut tally = Tally { header: None, keys: 0, checksum: None, filter: KeyFilter::new(size) };
         let mut warning = None;
-        let outcome = Input::open(path, quiet).and_then(|input| super::read_file(input, &mut tally)).and_then(|n| {
-            let filter = std::mem::replace(&mut tally.filter, KeyFilter::new(Some(0)));
-            warning = super::dupcheck::confirm(path, filter)?;
-            Ok(n)
-        });
+        let outcome = Input::open(path, quiet)
+            .and_then(|input| super::read_file(input, &mut tally, a.read.relaxed))
+            .and_then(|n| {
+                let filter = std::mem::replace(&mut tally.filter, KeyFilter::new(Some(0)));
+                warning = super::dupcheck::confirm(path, filter, a.read.relaxed)?;
+                Ok(n)
+            });
         let trailing = *outcome.as_ref().unwrap_or(&0);
         let name = if path.as_os_str() == "-" { "<stdin>".to_string() } else { path.display().to_string() };
         let seconds = started.elapsed().as_secs_f64();
+        let partial = super::take_partial();
         match outcome {
+            Ok(_) if !partial.is_empty() => {
+                worst = worst.max(Code::Partial);
+                let version = tally.header.map(|h| h.label()).unwrap_or_default();
+                let note = partial.join("; ");
+                if a.format == ReportFormat::Text {
+                    println!("{name}: partial ({version}, {} keys read before the stop)", tally.keys);
+                    eprintln!("warning: {note}");
+                }
+                results.push(serde_json::json!({
+                    "file": name, "valid": false, "partial": note, "version": version, "keys": tally.keys,
+                    "exit_code": Code::Partial as u8, "seconds": seconds,
+                }));
+            }
             Ok(_) => {
                 let version = tally.header.map(|h| h.label()).unwrap_or_default();
                 if a.format == ReportFormat::Text {

@@ -25,6 +25,8 @@ pub enum MemoryFormat {
 pub struct MemoryArgs {
     /// The RDB file (`-` for stdin).
     pub file: PathBuf,
+    #[command(flatten)]
+    pub read: crate::args::ReadArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: MemoryFormat,

@@ -55,7 +55,7 @@ pub fn run(a: &MemoryArgs, quiet: bool) -> CmdResult {
     }
 
     let Input { name, reader, progress } = input;
-    let mut r = RdbReader::new(reader);
+    let mut r = RdbReader::with_options(reader, super::reader_options(a.read.relaxed));
     loop {
         match r.next_record(&mut v).map_err(|e| super::read_error(e, &name))? {
             Step::End => break,
