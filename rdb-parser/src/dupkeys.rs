@@ -3,7 +3,7 @@
 //! Redis 7.0 and later refuse such a file ("Duplicated key"). Holding every key is out
 //! of the question for dumps with millions of them, so the check takes two passes:
 //!
-//! 1. [`KeyFilter`] puts a 128-bit fingerprint of each (database, key) into a Bloom
+//! 1. [`RepeatFilter`] puts a 128-bit fingerprint of each (database, key) into a Bloom
 //!    filter of fixed size; a key whose bits are all set already is a *candidate* (a
 //!    repeat, or a false positive). Only candidates' fingerprints are kept, up to a cap.
 //! 2. [`Confirm`] reads the file again and remembers the first occurrence (position and
@@ -27,21 +27,26 @@ fn fingerprint(db: u64, key: &[u8]) -> u128 {
 }
 
 /// First pass: a Bloom filter over every key, and the fingerprints of possible repeats.
-pub struct KeyFilter {
+pub struct RepeatFilter {
     bits: Vec<u64>,
     mask: u64,
     candidates: HashSet<u128>,
     overflow: bool,
 }
 
-impl KeyFilter {
+impl RepeatFilter {
     /// A filter sized for an input of `size_hint` bytes (each key takes at least 3 bytes
     /// of a file; 16 bits per possible key, at most [`MAX_FILTER_BITS`]); unknown size:
     /// the maximum.
     pub fn new(size_hint: Option<u64>) -> Self {
         let wanted = size_hint.map_or(MAX_FILTER_BITS, |s| s.saturating_mul(16) / 3);
         let bits = wanted.clamp(1 << 12, MAX_FILTER_BITS).next_power_of_two();
-        KeyFilter { bits: vec![0; (bits / 64) as usize], mask: bits - 1, candidates: HashSet::new(), overflow: false }
+        RepeatFilter {
+            bits: vec![0; (bits / 64) as usize],
+            mask: bits - 1,
+            candidates: HashSet::new(),
+            overflow: false,
+        }
     }
 
     /// Adds a key.
@@ -142,7 +147,7 @@ mod tests {
     #[test]
     fn repeats_are_found_and_confirmed() {
         let keys: Vec<(u64, Vec<u8>)> = (0..5000u64).map(|i| (i % 3, format!("k{i}").into_bytes())).collect();
-        let mut f = KeyFilter::new(Some(10));
+        let mut f = RepeatFilter::new(Some(10));
         for (db, k) in &keys {
             f.add(*db, k);
         }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use rdb_parser::dupkeys::{Confirm, Duplicate, KeyFilter, KeyPosition};
+use rdb_parser::dupkeys::{Confirm, Duplicate, KeyPosition, RepeatFilter};
 use rdb_parser::{escape_bytes, KeyStart, RdbReader, Visit, VisitError, Visitor};
 
 use crate::input::Input;
@@ -29,7 +29,7 @@ impl Visitor for Second {
 
 /// Confirms the first pass's candidates by reading `path` again. Returns a warning when
 /// the check could not be completed, an error naming the first duplicate.
-pub fn confirm(path: &Path, filter: KeyFilter, relaxed: bool) -> anyhow::Result<Option<String>> {
+pub fn confirm(path: &Path, filter: RepeatFilter, relaxed: bool) -> anyhow::Result<Option<String>> {
     let overflow = filter
         .overflowed()
         .then(|| "the duplicate-key check is incomplete: too many keys for its memory budget".to_string());

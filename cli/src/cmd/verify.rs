@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::time::Instant;
 
-use rdb_parser::dupkeys::KeyFilter;
+use rdb_parser::dupkeys::RepeatFilter;
 use rdb_parser::{Checksum, Header, KeyEnd, KeyStart, Visit, VisitError, VisitResult, Visitor};
 
 use crate::args::{ReportFormat, VerifyArgs};
@@ -17,7 +17,7 @@ struct Tally {
     header: Option<Header>,
     keys: u64,
     checksum: Option<Checksum>,
-    filter: KeyFilter,
+    filter: RepeatFilter,
 }
 
 impl Visitor for Tally {
@@ -57,12 +57,12 @@ pub fn run(a: &VerifyArgs, quiet: bool) -> CmdResult {
     for path in &a.files {
         let started = Instant::now();
         let size = std::fs::metadata(path).ok().filter(|m| m.is_file()).map(|m| m.len());
-        let mut tally = Tally { header: None, keys: 0, checksum: None, filter: KeyFilter::new(size) };
+        let mut tally = Tally { header: None, keys: 0, checksum: None, filter: RepeatFilter::new(size) };
         let mut warning = None;
         let outcome = Input::open(path, quiet)
             .and_then(|input| super::read_file(input, &mut tally, a.read.relaxed))
             .and_then(|n| {
-                let filter = std::mem::replace(&mut tally.filter, KeyFilter::new(Some(0)));
+                let filter = std::mem::replace(&mut tally.filter, RepeatFilter::new(Some(0)));
                 warning = super::dupcheck::confirm(path, filter, a.read.relaxed)?;
                 Ok(n)
             });
