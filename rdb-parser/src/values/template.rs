@@ -215,17 +215,20 @@ fn listpack_values<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'_>, g:
     let what = "template hash listpack";
     let origin = cx.string(Buf::Blob, "a template hash listpack")?;
     let mut lp = Listpack::new(&cx.blob).map_err(|e| blob_err(&origin, what, e))?;
+    // Type 30 names a template; type 29 carries its source's id, which the loader
+    // ignores (any integer).
+    let by_ref = head.rdb_type == RdbType::HashTemplateListpackRef;
     let id = match lp.next() {
-        Some(Ok(Elem::Int(id))) if id >= 0 => id as u64,
+        Some(Ok(Elem::Int(id))) if id >= 0 || !by_ref => id as u64,
         Some(Err(e)) => return Err(blob_err(&origin, what, e)),
         _ => return Err(origin.error(0, what, "first entry is not a template id (a non-negative integer)")),
     };
-    let fields = match head.rdb_type {
-        RdbType::HashTemplateListpackRef => {
+    let fields = match by_ref {
+        true => {
             known(cx, id, origin.header)?;
             cx.templates.by_id.get(&id)
         }
-        _ => Some(&cx.templates.own),
+        false => Some(&cx.templates.own),
     };
     let fields = fields.ok_or_else(|| Error::corrupt(origin.header, "hash template vanished"))?;
     let mismatch = |origin: &StringOrigin, found: usize| {
