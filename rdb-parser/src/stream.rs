@@ -269,7 +269,8 @@ fn read_group<R: Read>(cx: &mut Ctx<R>, format: u8) -> Result<StreamGroup> {
     }
     let nacked = if format >= 5 { read_nack_zone(cx, &pending)? } else { Vec::new() };
     // Outside the NACK zone every pending entry has an owner (the servers' deep check).
-    let orphan = pending.iter().find(|p| p.consumer.is_none() && !nacked.contains(&p.id));
+    let in_zone: HashSet<StreamId> = nacked.iter().copied().collect();
+    let orphan = pending.iter().find(|p| p.consumer.is_none() && !in_zone.contains(&p.id));
     if let Some(orphan) = orphan {
         return Err(Error::corrupt(cx.src.offset(), format!("pending entry {} has no consumer", orphan.id)));
     }
@@ -281,6 +282,7 @@ fn read_group<R: Read>(cx: &mut Ctx<R>, format: u8) -> Result<StreamGroup> {
 fn read_nack_zone<R: Read>(cx: &mut Ctx<R>, pending: &[PendingEntry]) -> Result<Vec<StreamId>> {
     let n = cx.count()?;
     let mut nacked: Vec<StreamId> = Vec::new();
+    let mut seen: HashSet<StreamId> = HashSet::new();
     for _ in 0..n {
         let at = cx.src.offset();
         let id = cx.src.stream_id_raw()?;
@@ -290,9 +292,7 @@ fn read_nack_zone<R: Read>(cx: &mut Ctx<R>, pending: &[PendingEntry]) -> Result<
             Some(p) if p.consumer.is_some() => {
                 return Err(Error::corrupt(at, format!("NACK zone entry {id} has a consumer")))
             }
-            Some(_) if nacked.contains(&id) => {
-                return Err(Error::corrupt(at, format!("NACK zone lists entry {id} twice")))
-            }
+            Some(_) if !seen.insert(id) => return Err(Error::corrupt(at, format!("NACK zone lists entry {id} twice"))),
             Some(_) => nacked.push(id),
         }
     }

@@ -82,7 +82,8 @@ pub(crate) fn encode(k: &KeyBuf, t: &Target, out: &mut Vec<u8>, losses: &mut Vec
         }
         // Below format 5 NACKed entries would be pending entries without an owner,
         // which the servers' deep check rejects: they are left out.
-        let keep = |id: &StreamId| target >= 5 || !g.nacked.contains(id);
+        let nacked: std::collections::HashSet<&StreamId> = g.nacked.iter().collect();
+        let keep = |id: &StreamId| target >= 5 || !nacked.contains(id);
         put_len(out, g.pending.iter().filter(|p| keep(&p.id)).count() as u64);
         for p in g.pending.iter().filter(|p| keep(&p.id)) {
             out.extend_from_slice(&p.id.to_be_bytes());
