@@ -267,12 +267,14 @@ fn relaxed_reads_newer_files_up_to_the_first_unknown_type() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported RDB version 16"), "{}", describe(&out));
     let want = format!("partial result: reading stopped at offset {stop}: unknown type or opcode 40 (0x28) in RDB 16");
     let ndjson = dir.path().join("out.ndjson");
-    let runs: [Vec<&str>; 5] = [
+    let rdb_out = dir.path().join("out.rdb");
+    let runs: [Vec<&str>; 6] = [
         vec!["verify", "--relaxed", &file],
         vec!["info", "--relaxed", &file],
         vec!["convert", "--relaxed", "--to", "ndjson", "-o", path_str(&ndjson), &file],
         vec!["memory", "--relaxed", "--format", "csv", &file],
         vec!["convert", "--relaxed", "--to", "resp", &file],
+        vec!["convert", "--relaxed", "--to", "rdb", "-o", path_str(&rdb_out), &file],
     ];
     for args in runs {
         let out = rdbkit(&args);
@@ -281,6 +283,9 @@ fn relaxed_reads_newer_files_up_to_the_first_unknown_type() {
     }
     let text = std::fs::read_to_string(&ndjson).expect("partial output is kept");
     assert_eq!(text, "{\"db\":0,\"key\":\"k\",\"type\":\"string\",\"expire_at_ms\":null,\"value\":\"v\"}\n");
+    // The RDB written for the newest known server holds the keys before the stop.
+    let out = rdbkit(&["verify", path_str(&rdb_out)]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok (REDIS0015, 1 keys"), "{}", describe(&out));
     let out = rdbkit(&["info", "--relaxed", "--format", "json", &file]);
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(j["partial"].as_str().is_some_and(|p| p.contains(&want)), "{j}");

@@ -35,6 +35,13 @@ pub fn resolve_target(a: &RdbOutArgs, input_version: u32, input_valkey: bool) ->
         (None, Some(v)) => {
             Target::for_version(v, v >= 80).map_err(|e| usage(format!("--rdb-version {v}: {}", e.kind())))
         }
+        // A file newer than rdbkit (read with --relaxed): the newest server of its family.
+        (None, None) if input_version > rdb_parser::MAX_REDIS_VERSION && !input_valkey => {
+            Ok(Target::for_version(rdb_parser::MAX_REDIS_VERSION, false)?)
+        }
+        (None, None) if input_version > *rdb_parser::VALKEY_VERSIONS.end() => {
+            Ok(Target::for_version(*rdb_parser::VALKEY_VERSIONS.end(), true)?)
+        }
         (None, None) => Ok(Target::for_version(input_version, input_valkey)?),
     }
 }
