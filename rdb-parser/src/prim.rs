@@ -49,7 +49,8 @@ pub struct Limits {
     pub max_blob_bytes: u64,
     /// Most bytes of hash-template field names held at once (RDB 15): the templates of
     /// a file are kept until its end, plus the field names of one self-contained
-    /// template hash. Each name counts its length plus 16 bytes of bookkeeping.
+    /// template hash. Each name counts its length plus 16 bytes of bookkeeping, each
+    /// template 64 bytes more.
     pub max_template_bytes: u64,
 }
 

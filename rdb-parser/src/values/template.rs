@@ -15,6 +15,8 @@ use crate::visitor::{Container, ContainerKind, KeyStart, Visitor};
 
 /// Bookkeeping bytes counted per field name against [`crate::Limits::max_template_bytes`].
 const FIELD_OVERHEAD: u64 = 16;
+/// Bookkeeping bytes counted per template (its table entry and buffers).
+const TEMPLATE_OVERHEAD: u64 = 64;
 /// Field-name formats of the self-contained types 29 and 31.
 const FIELDS_LP: u64 = 0;
 const FIELDS_RAW: u64 = 1;
@@ -42,7 +44,7 @@ impl FieldSet {
 
     /// Bytes charged against the template budget.
     fn cost(&self) -> u64 {
-        self.data.len() as u64 + FIELD_OVERHEAD * self.ends.len() as u64
+        TEMPLATE_OVERHEAD + self.data.len() as u64 + FIELD_OVERHEAD * self.ends.len() as u64
     }
 
     fn clear(&mut self) {
