@@ -1,6 +1,6 @@
 //! `convert --rename-db` that brings two databases into one: a key in both would be
 //! written twice into one database, which Redis refuses to load ("Duplicated key").
-//! Found in bounded memory with [`super::dupkeys`]: a first pass over the input, then
+//! Found in bounded memory with [`rdb_parser::dupkeys`]: a first pass over the input, then
 //! the writing pass confirms each repeat and leaves out the second copy.
 
 use std::cell::RefCell;
@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use rdb_parser::{escape_bytes, KeyEnd, KeyPredicate, KeyStart, Visit, VisitError, VisitResult, Visitor};
 
-use super::dupkeys::{Confirm, KeyFilter, KeyPosition};
+use rdb_parser::dupkeys::{Confirm, KeyPosition, RepeatFilter};
 
 /// Database changes remembered to name the database of a first copy.
 const MAX_DB_RUNS: usize = 1 << 20;
@@ -27,7 +27,7 @@ pub fn merged_targets(rename: &BTreeMap<u64, u64>) -> Vec<u64> {
 pub struct Survey<'a> {
     pub rename: &'a BTreeMap<u64, u64>,
     pub merged: &'a [u64],
-    pub filter: KeyFilter,
+    pub filter: RepeatFilter,
 }
 
 impl Visitor for Survey<'_> {

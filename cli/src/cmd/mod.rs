@@ -2,7 +2,6 @@
 
 pub mod convert;
 mod dupcheck;
-mod dupkeys;
 pub mod info;
 pub mod memory;
 mod merge;

@@ -9,12 +9,12 @@ use rdb_parser::{
     Visitor, WriterOptions,
 };
 
-use super::dupkeys::KeyFilter as DupFilter;
 use super::merge::{merged_targets, NoRepeats, Survey};
 use crate::args::{ConvertArgs, RdbOutArgs};
 use crate::exit::{bad_data, usage};
 use crate::input::Input;
 use crate::output::Output;
+use rdb_parser::dupkeys::RepeatFilter as DupFilter;
 
 /// Most losses printed one by one with `--lossy`.
 const MAX_PRINTED_LOSSES: usize = 100;
