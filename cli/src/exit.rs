@@ -7,9 +7,6 @@ use std::fmt;
 pub enum Code {
     /// Success.
     Ok = 0,
-    /// A `--relaxed` read stopped at an unknown type: the result covers only what came
-    /// before (less severe than bad data, so declared before it).
-    Partial = 4,
     /// The input is not valid (corrupt, truncated, unsupported).
     BadData = 1,
     /// The command line is wrong.

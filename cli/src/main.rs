@@ -37,7 +37,7 @@ fn main() -> ExitCode {
         eprintln!("warning: {note}");
     }
     match result {
-        Ok(Code::Ok) if !partial.is_empty() => ExitCode::from(Code::Partial as u8),
+        Ok(Code::Ok) if !partial.is_empty() => ExitCode::from(Code::BadData as u8),
         Ok(code) => ExitCode::from(code as u8),
         Err(err) if exit::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {

@@ -326,7 +326,7 @@ pub fn run(a: &InfoArgs, quiet: bool) -> CmdResult {
     out.commit()?;
     if let Some(note) = partial.first() {
         eprintln!("warning: {note}");
-        return Ok(Code::Partial);
+        return Ok(Code::BadData);
     }
     Ok(Code::Ok)
 }

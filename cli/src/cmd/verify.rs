@@ -72,7 +72,7 @@ pub fn run(a: &VerifyArgs, quiet: bool) -> CmdResult {
         let partial = super::take_partial();
         match outcome {
             Ok(_) if !partial.is_empty() => {
-                worst = worst.max(Code::Partial);
+                worst = worst.max(Code::BadData);
                 let version = tally.header.map(|h| h.label()).unwrap_or_default();
                 let note = partial.join("; ");
                 if a.format == ReportFormat::Text {
@@ -81,7 +81,7 @@ pub fn run(a: &VerifyArgs, quiet: bool) -> CmdResult {
                 }
                 results.push(serde_json::json!({
                     "file": name, "valid": false, "partial": note, "version": version, "keys": tally.keys,
-                    "exit_code": Code::Partial as u8, "seconds": seconds,
+                    "exit_code": Code::BadData as u8, "seconds": seconds,
                 }));
             }
             Ok(_) => {
