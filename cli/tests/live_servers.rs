@@ -30,13 +30,22 @@ fn expected_after_replay(server: &ServerBin, records: &[Value]) -> Vec<Value> {
             }
             let ids: Vec<Value> =
                 r["value"]["entries"].as_array().into_iter().flatten().map(|e| e["id"].clone()).collect();
-            if r["value"].get("idmp").is_some() {
-                // The RESP form does not carry the idempotent-producer state (it would take
-                // XCFGSET and XIDMPRECORD, and the counters cannot be set by any command):
-                // replayed streams have a new stream's state.
-                r["value"]["idmp"] = serde_json::json!({
-                    "duration_s": 100, "max_entries": 100, "producers": [], "iids_added": 0, "iids_duplicates": 0
-                });
+            if let Some(idmp) = r["value"].get_mut("idmp") {
+                // XCFGSET and XIDMPRECORD bring back the settings and the remembered IDs
+                // of entries that still exist (as the server's own AOF rewrite does); no
+                // command sets the two counters: each XIDMPRECORD counts as one ID added.
+                let mut recorded = 0;
+                if let Some(producers) = idmp["producers"].as_array_mut() {
+                    for p in producers.iter_mut() {
+                        if let Some(entries) = p["entries"].as_array_mut() {
+                            entries.retain(|e| ids.contains(&e["id"]));
+                        }
+                    }
+                    producers.retain(|p| p["entries"].as_array().is_some_and(|e| !e.is_empty()));
+                    recorded = producers.iter().filter_map(|p| p["entries"].as_array()).map(Vec::len).sum::<usize>();
+                }
+                idmp["iids_added"] = recorded.into();
+                idmp["iids_duplicates"] = 0.into();
             }
             for g in r["value"]["groups"].as_array_mut().into_iter().flatten() {
                 // XCLAIM drops pending entries whose stream entry was deleted (the

@@ -2,15 +2,18 @@
 //!
 //! Commands follow the server's own AOF rewrite: SET (then APPEND for huge strings),
 //! RPUSH, SADD, ZADD, HMSET in batches, HPEXPIREAT for field TTLs, XADD / XSETID /
-//! XGROUP CREATE / XCLAIM / XGROUP CREATECONSUMER for streams, ARMSET for arrays (their
-//! insert cursor and NACKed stream entries have no command here and are left out),
+//! XGROUP CREATE / XCLAIM / XGROUP CREATECONSUMER for streams, then XCFGSET and
+//! XIDMPRECORD for their idempotent producers (Redis 8.6; the two IDMP counters have no
+//! command), ARMSET for arrays (their insert cursor and NACKed stream entries have no
+//! command here and are left out),
 //! PEXPIREAT for key TTLs, FUNCTION LOAD for libraries, SELECT when the database changes.
 
+use std::collections::HashSet;
 use std::io::Write;
 
 use rdb_parser::{
-    escape_bytes, KeyEnd, KeyStart, Kind, ModuleValue, StreamEntryRef, StreamGroup, StreamMeta, Visit, VisitError,
-    VisitResult, Visitor,
+    escape_bytes, KeyEnd, KeyStart, Kind, ModuleValue, RdbType, StreamEntryRef, StreamGroup, StreamId, StreamIdmp,
+    StreamMeta, Visit, VisitError, VisitResult, Visitor,
 };
 
 use crate::encode::write_command;
@@ -77,6 +80,10 @@ pub struct RespWriter<S: CommandSink> {
     field_ttls: Vec<(Vec<u8>, i64)>,
     groups: Vec<StreamGroup>,
     stream_entries: u64,
+    /// IDs of the current stream's entries, kept for streams with idempotent-producer
+    /// state: XIDMPRECORD only names entries that exist.
+    live_ids: HashSet<StreamId>,
+    track_ids: bool,
     /// Server version from the `redis-ver`/`valkey-ver` AUX field, when known.
     server_version: Option<(u32, u32)>,
     /// Send `DEL key` before recreating each key (restore with `--replace`).
@@ -101,6 +108,8 @@ impl<S: CommandSink> RespWriter<S> {
             field_ttls: Vec::new(),
             groups: Vec::new(),
             stream_entries: 0,
+            live_ids: HashSet::new(),
+            track_ids: false,
             server_version: None,
             delete_first: false,
             piece_bytes: STRING_PIECE_BYTES,
@@ -225,6 +234,25 @@ impl<S: CommandSink> RespWriter<S> {
                 }
             }
         }
+        if let Some(idmp) = &meta.idmp {
+            self.idmp_commands(&key, idmp)?;
+        }
+        Ok(())
+    }
+
+    /// The idempotent-producer settings and remembered IDs (Redis 8.6), as the server's
+    /// own AOF rewrite writes them; the counters have no command.
+    fn idmp_commands(&mut self, key: &[u8], idmp: &StreamIdmp) -> std::io::Result<()> {
+        let duration = idmp.duration_s.to_string();
+        let max = idmp.max_entries.to_string();
+        self.command(&[b"XCFGSET", key, b"IDMP-DURATION", duration.as_bytes(), b"IDMP-MAXSIZE", max.as_bytes()])?;
+        for p in &idmp.producers {
+            for (iid, id) in p.entries.iter().filter(|(_, id)| self.live_ids.contains(id)) {
+                let id = id.to_string();
+                self.out.command(&[b"XIDMPRECORD", key, &p.pid, iid, id.as_bytes()])?;
+            }
+        }
+        self.live_ids.clear();
         Ok(())
     }
 }
@@ -270,9 +298,11 @@ impl<S: CommandSink> Visitor for RespWriter<S> {
         }
         self.kind = k.rdb_type.kind();
         self.expire_at_ms = k.expire_at_ms;
-        self.modern_stream = !matches!(k.rdb_type, rdb_parser::RdbType::StreamListpacks);
+        self.modern_stream = !matches!(k.rdb_type, RdbType::StreamListpacks);
         self.string_started = false;
         self.stream_entries = 0;
+        self.track_ids = matches!(k.rdb_type, RdbType::StreamListpacks4 | RdbType::StreamListpacks5);
+        self.live_ids.clear();
         self.field_ttls.clear();
         self.groups.clear();
         self.data.clear();
@@ -340,6 +370,9 @@ impl<S: CommandSink> Visitor for RespWriter<S> {
         }
         self.out.command(&args)?;
         self.stream_entries += 1;
+        if self.track_ids {
+            self.live_ids.insert(entry.id);
+        }
         Ok(())
     }
 
