@@ -192,6 +192,11 @@ impl Connection {
         &self.peer
     }
 
+    /// Bytes of the reply stream consumed so far.
+    pub fn position(&self) -> u64 {
+        self.consumed
+    }
+
     /// Changes the reply timeout (`None`: wait forever).
     pub fn set_timeout(&mut self, timeout: Option<Duration>) -> Result<()> {
         self.stream.tcp().set_read_timeout(timeout)?;

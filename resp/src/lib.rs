@@ -10,6 +10,8 @@
 //! - [`Connection`] is one blocking TCP or TLS connection with timeouts and AUTH,
 //!   [`Link`] pipelines to a server or a whole cluster ([`ClusterLink`] follows MOVED
 //!   and ASK);
+//! - [`replication::start_snapshot`] takes a snapshot over the replication protocol
+//!   (what `redis-cli --rdb` does), [`sentinel`] finds the node to take it from;
 //! - [`rewrite`] turns an RDB visitor's keys into the commands a server's AOF rewrite
 //!   would write.
 #![deny(missing_docs)]
@@ -21,7 +23,9 @@ mod error;
 mod frame;
 mod info;
 mod link;
+pub mod replication;
 pub mod rewrite;
+pub mod sentinel;
 mod tls;
 mod url;
 
