@@ -270,6 +270,28 @@ for want in redis-5.0 redis-6.0 redis-6.2 redis-7.0 redis-8.0 redis-8.6 valkey-8
     [ "$found" = 1 ] || die "no $want.x server linked in $bin_dir"
 done
 
+# --- s3s-fs: the S3 server of the backup tests ------------------------------
+
+# A real S3 API server on a local directory (signatures and checksums checked),
+# built from crates.io with the machine's cargo (about 5 minutes of CPU), so
+# the binary is cached under $servers_dir/s3s-fs-<version> and not built again.
+s3s_version=0.14.1
+s3s_root=$servers_dir/s3s-fs-$s3s_version
+if [ -x "$s3s_root/bin/s3s-fs" ]; then
+    note "s3s-fs $s3s_version already built in $s3s_root"
+else
+    command -v cargo >/dev/null 2>&1 || die "cargo not found; it builds s3s-fs"
+    note "cargo install s3s-fs@$s3s_version --features binary (about 5 min of CPU)"
+    rm -rf "$s3s_root.tmp"
+    s3s_build=$(mktemp -d "${TMPDIR:-/tmp}/rdbkit-s3s-fs.XXXXXX")
+    cargo install --quiet --locked --root "$s3s_root.tmp" --target-dir "$s3s_build" \
+        "s3s-fs@$s3s_version" --features binary || die "cargo install s3s-fs@$s3s_version failed"
+    rm -rf "$s3s_root" "$s3s_build"
+    mv "$s3s_root.tmp" "$s3s_root"
+fi
+ln -sfn "$s3s_root/bin/s3s-fs" "$bin_dir/s3s-fs"
+rows+=("s3s-fs|$s3s_root/bin/s3s-fs")
+
 # --- Summary -----------------------------------------------------------------
 
 echo

@@ -36,9 +36,11 @@ pub mod ndjson;
 pub mod record;
 mod reply;
 mod rng;
+pub mod s3;
 pub mod servers;
 
 pub use expiry::ExpiryLog;
 pub use features::Features;
 pub use guard::{free_port, ServerGuard, StartOptions};
+pub use s3::{require_s3s_fs, S3Server};
 pub use servers::{available, redis_check_rdb, redis_cli, require, require_all, Flavor, ServerBin, EXPECTED_SERVERS};
