@@ -70,6 +70,9 @@ rdbkit memory dump.rdb --format csv -o memory.csv\n  \
 rdbkit memory dump.rdb --by-prefix : --depth 3 --top 50 --html report.html\n  \
 rdbkit memory dump.rdb --allocator jemalloc-16 --server-version 7.2 --type hash --min-bytes 1048576")]
     Memory(crate::cmd::memory::MemoryArgs),
+    /// Back up live servers (standalone, Sentinel, cluster) or files to a directory or S3;
+    /// list, verify, restore, prune, schedule (docs/backup.md).
+    Backup(crate::cmd::backup::args::BackupArgs),
 }
 
 /// Output format of `info` and `verify`.

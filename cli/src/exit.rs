@@ -56,16 +56,22 @@ fn classify_resp(e: &resp::Error) -> Code {
     }
 }
 
+/// The exit code of a backup library error.
+pub fn backup_code(e: &backup::Error) -> Code {
+    match e {
+        backup::Error::Usage(_) => Code::Usage,
+        backup::Error::Server(e) => classify_resp(e),
+        backup::Error::Dump(e) => classify_rdb(e),
+        backup::Error::Integrity(_) | backup::Error::Missing { .. } => Code::BadData,
+        _ => Code::Io,
+    }
+}
+
 /// Maps an error to its exit code by walking its causes.
 pub fn classify(err: &anyhow::Error) -> Code {
     for cause in err.chain() {
         if let Some(e) = cause.downcast_ref::<backup::Error>() {
-            return match e {
-                backup::Error::Usage(_) => Code::Usage,
-                backup::Error::Server(e) => classify_resp(e),
-                backup::Error::Dump(e) => classify_rdb(e),
-                _ => Code::Io,
-            };
+            return backup_code(e);
         }
         if let Some(c) = cause.downcast_ref::<Coded>() {
             return c.code;

@@ -31,6 +31,7 @@ fn main() -> ExitCode {
         Command::Convert(a) => cmd::convert::run(a, cli.quiet),
         Command::Restore(a) => cmd::restore::run(a, cli.quiet),
         Command::Memory(a) => cmd::memory::run(a, cli.quiet),
+        Command::Backup(a) => cmd::backup::run(a, cli.quiet),
     };
     let partial = cmd::take_partial();
     for note in &partial {

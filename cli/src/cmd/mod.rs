@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod backup;
 pub mod convert;
 mod dupcheck;
 pub mod info;

@@ -99,7 +99,7 @@ pub fn run(a: &RestoreArgs, quiet: bool) -> CmdResult {
 /// Prints the failures (the first ones, then counts by error code) on stderr and the
 /// summary on stdout. Exit 3 when the server refused keys or the restore stopped, 1
 /// when keys do not fit the target, else 0.
-fn report(format: ReportFormat, s: &Summary) -> CmdResult {
+pub fn report(format: ReportFormat, s: &Summary) -> CmdResult {
     let t = &s.tally;
     for (level, list, total) in [("warning", &t.warnings, t.warnings_total), ("error", &t.failures, t.failed())] {
         for line in list.iter().take(MAX_LISTED) {
