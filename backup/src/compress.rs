@@ -52,7 +52,12 @@ impl Compression {
     /// A compressor writing into `out`.
     pub fn encoder<W: Write + Send + 'static>(self, out: W) -> io::Result<Encoder<W>> {
         Ok(match self {
-            Compression::Zstd => Encoder::Zstd(zstd::Encoder::new(out, ZSTD_LEVEL)?),
+            Compression::Zstd => {
+                let mut e = zstd::Encoder::new(out, ZSTD_LEVEL)?;
+                // A frame checksum catches damage even before the SHA-256 is compared.
+                e.include_checksum(true)?;
+                Encoder::Zstd(e)
+            }
             Compression::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(out, flate2::Compression::fast())),
             Compression::None => Encoder::None(out),
         })

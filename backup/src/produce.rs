@@ -55,9 +55,7 @@ impl<R: Read> Read for Tee<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         if n > 0 {
-            self.to
-                .send(Raw::Data(buf[..n].to_vec()))
-                .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the compressor stopped"))?;
+            self.to.send(Raw::Data(buf[..n].to_vec())).map_err(|_| io::Error::other("the compressor stopped"))?;
             self.read += n as u64;
             self.progress.add(n as u64);
         }
@@ -75,7 +73,7 @@ struct PartSink {
 
 impl PartSink {
     fn send(&mut self, chunk: Chunk) -> io::Result<()> {
-        self.to.blocking_send(chunk).map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the upload stopped"))
+        self.to.blocking_send(chunk).map_err(|_| io::Error::other("the upload stopped"))
     }
 
     fn flush_chunk(&mut self) -> io::Result<()> {

@@ -148,10 +148,11 @@ async fn store_part(
     let produced = produced.map_err(join_error)?;
     let (produced, stored) = match (produced, uploaded) {
         (Ok(p), Ok(n)) => (p, n),
-        // The upload failed first, which stopped the producer: report the upload.
-        (Err(Error::Io(e)), Err(u)) if e.kind() == std::io::ErrorKind::BrokenPipe => return Err(u),
-        (Err(e), _) => return Err(e),
         (Ok(_), Err(u)) => return Err(u),
+        (Err(p), Ok(_)) => return Err(p),
+        // The producer's failure aborted the upload: report the producer's. Otherwise the
+        // upload failed first, which stopped the producer: report the upload's.
+        (Err(p), Err(u)) => return Err(if aborted_by_producer(&u) { p } else { u }),
     };
     check_stored(repo, &object, &produced, stored).await?;
     let rdb = produced.rdb.unwrap_or_default();
@@ -170,6 +171,11 @@ async fn store_part(
         stored_bytes: produced.stored_bytes,
         sha256: produced.sha256,
     })
+}
+
+/// True when a put failed because its producer aborted it.
+fn aborted_by_producer(e: &Error) -> bool {
+    matches!(e, Error::Storage { message, .. } if message.starts_with("aborted"))
 }
 
 /// The store must hold exactly the bytes produced.

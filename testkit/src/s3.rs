@@ -25,6 +25,7 @@ const PORT_ATTEMPTS: usize = 5;
 /// A running `s3s-fs`; killed and cleaned up on drop.
 #[derive(Debug)]
 pub struct S3Server {
+    binary: PathBuf,
     child: Child,
     port: u16,
     dir: TempDir,
@@ -72,30 +73,33 @@ impl S3Server {
         let dir = tempfile::Builder::new().prefix("rdbkit-s3s-").tempdir().context("creating the S3 root")?;
         std::fs::create_dir(dir.path().join("root"))?;
         let port = free_port()?;
-        let log = std::fs::File::create(dir.path().join("s3s.log"))?;
-        let child = Command::new(binary)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--access-key", Self::ACCESS_KEY, "--secret-key", Self::SECRET_KEY])
-            .arg(dir.path().join("root"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("spawning {}", binary.display()))?;
-        let mut server = S3Server { child, port, dir };
+        let child = spawn(binary, port, dir.path())?;
+        let mut server = S3Server { binary: binary.to_path_buf(), child, port, dir };
+        server.wait_ready()?;
+        Ok(server)
+    }
+
+    fn wait_ready(&mut self) -> Result<()> {
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
-            if let Some(status) = server.child.try_wait()? {
-                bail!("s3s-fs exited early with {status}: {}", server.log());
+            if let Some(status) = self.child.try_wait()? {
+                bail!("s3s-fs exited early with {status}: {}", self.log());
             }
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Ok(server);
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return Ok(());
             }
             if Instant::now() > deadline {
-                bail!("s3s-fs did not listen on port {port} within {READY_TIMEOUT:?}: {}", server.log());
+                bail!("s3s-fs did not listen on port {} within {READY_TIMEOUT:?}: {}", self.port, self.log());
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Starts the server again (after [`S3Server::kill`]) on the same port and data.
+    pub fn restart(&mut self) -> Result<()> {
+        self.kill();
+        self.child = spawn(&self.binary, self.port, self.dir.path())?;
+        self.wait_ready()
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -139,6 +143,20 @@ impl S3Server {
             ("AWS_EC2_METADATA_DISABLED", "true".into()),
         ]
     }
+}
+
+/// Runs `binary` on `port` with `<dir>/root` as its data, logging to `<dir>/s3s.log`.
+fn spawn(binary: &Path, port: u16, dir: &Path) -> Result<Child> {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("s3s.log"))?;
+    Command::new(binary)
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--access-key", S3Server::ACCESS_KEY, "--secret-key", S3Server::SECRET_KEY])
+        .arg(dir.join("root"))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("spawning {}", binary.display()))
 }
 
 impl Drop for S3Server {

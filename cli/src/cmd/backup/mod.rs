@@ -17,7 +17,7 @@ use backup::repo::Repository;
 use backup::restore::RestoreOptions;
 use resp::TlsOptions;
 
-use crate::exit::{usage, Code};
+use crate::exit::{usage, Code, Coded};
 use crate::CmdResult;
 use args::{BackupArgs, BackupCommand, CompressArg, JobArgs, KeepArgs, RepoArgs, S3Args, ServerArgs};
 
@@ -32,7 +32,15 @@ pub fn run(a: &BackupArgs, quiet: bool) -> CmdResult {
         .enable_all()
         .build()
         .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
-    runtime.block_on(dispatch(a, quiet))
+    runtime.block_on(dispatch(a, quiet)).map_err(coded)
+}
+
+/// A failed backup command exits with the code of its cause, and only that: a broken
+/// pipe deep inside (a closed socket) must never read as the closed-stdout case that
+/// `main` treats as success.
+fn coded(err: anyhow::Error) -> anyhow::Error {
+    let code = crate::exit::classify(&err);
+    Coded { code, message: format!("{err:#}") }.into()
 }
 
 async fn dispatch(a: &BackupArgs, quiet: bool) -> CmdResult {
