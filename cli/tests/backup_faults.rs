@@ -58,6 +58,14 @@ fn testkit_field(info: &str, name: &str) -> String {
     info.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(':')).map(|v| v.trim().to_string()).expect("field")
 }
 
+/// Starts a backup of `guard` into a local `repo` and waits until its upload has begun.
+fn start_local_run(repo: &Repo, guard: &ServerGuard) -> Child {
+    let mut child = spawn_backup(repo, "run", &["--source", &url(guard)]);
+    let tmp = repo.root().join("tmp");
+    wait_for(&mut child, "the upload to start", || has_file(&tmp, ".tmp"));
+    child
+}
+
 fn assert_nothing_complete(repo: &Repo, what: &str) {
     assert!(list(repo).is_empty(), "{what}: no backup may be listed complete");
     assert!(!files(&repo.root()).iter().any(|f| f.starts_with("snapshots/")), "{what}: no manifest");
@@ -78,9 +86,7 @@ fn a_source_killed_mid_stream_leaves_no_backup() {
     let Some(server) = server() else { return };
     let guard = big_server(&server, 96);
     let repo = Repo::local();
-    let mut child = spawn_backup(&repo, "run", &["--source", &url(&guard)]);
-    let tmp = repo.root().join("tmp");
-    wait_for(&mut child, "the upload to start", || has_file(&tmp, ".tmp"));
+    let child = start_local_run(&repo, &guard);
     kill9(&guard);
     let out = finish(child);
     expect_code(&out, 3, "source killed");
@@ -117,9 +123,7 @@ fn rdbkit_killed_mid_run_leaves_no_backup_and_prune_clears_the_rest() {
     let Some(server) = server() else { return };
     let guard = big_server(&server, 96);
     let repo = Repo::local();
-    let mut child = spawn_backup(&repo, "run", &["--source", &url(&guard)]);
-    let tmp = repo.root().join("tmp");
-    wait_for(&mut child, "the upload to start", || has_file(&tmp, ".tmp"));
+    let mut child = start_local_run(&repo, &guard);
     child.kill().expect("SIGKILL rdbkit");
     let out = finish(child);
     assert_eq!(out.status.code(), None, "killed by a signal");
