@@ -82,11 +82,19 @@ fn version_text(info: &ServerInfo) -> String {
     format!("{} {a}.{b}.{c}", if info.valkey { "valkey" } else { "redis" })
 }
 
-/// Snapshot of one server: a [`Opener`] that connects and starts the transfer.
-fn snapshot_opener(options: ConnectOptions, host: String, port: u16) -> Opener {
+/// Snapshot of one server: a [`Opener`] that connects and starts the transfer. A
+/// cluster node is refused unless it is one shard of a cluster backup (`shard`): alone,
+/// it would silently be part of the data.
+fn snapshot_opener(options: ConnectOptions, host: String, port: u16, shard: bool) -> Opener {
     Box::new(move || {
         let mut conn = Connection::open_to(&options, &host, port)?;
         let server = ServerInfo::fetch(&mut conn)?;
+        if server.cluster_enabled && !shard {
+            return Err(Error::Usage(format!(
+                "{}: a cluster node holds only its shard's keys; add --cluster to back up every master",
+                conn.peer()
+            )));
+        }
         // A diskless transfer has no announced length; the dataset's memory is a fair guess.
         let used = info(&mut conn, "memory").ok().and_then(|t| info_field(&t, "used_memory")?.parse::<u64>().ok());
         let snapshot = start_snapshot(conn, &server)?;
@@ -113,7 +121,7 @@ fn server_part(options: &ConnectOptions, url: &ServerUrl) -> PlannedPart {
         kind: PartKind::Rdb,
         node: Some(url.address()),
         slots: Vec::new(),
-        open: snapshot_opener(options.clone(), url.host.clone(), url.port),
+        open: snapshot_opener(options.clone(), url.host.clone(), url.port, false),
     }
 }
 
@@ -168,7 +176,7 @@ fn plan_cluster(options: &ConnectOptions) -> Result<Plan> {
             kind: PartKind::Rdb,
             node: Some(master.clone()),
             slots,
-            open: snapshot_opener(options.clone(), host, port),
+            open: snapshot_opener(options.clone(), host, port, true),
         });
     }
     if parts.is_empty() {

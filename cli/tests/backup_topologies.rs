@@ -64,6 +64,10 @@ fn a_cluster_is_backed_up_shard_by_shard_and_restored_into_another() {
     }
     let before = cluster_contents(&mut link, keys);
 
+    let alone = backup(&repo, "run", &["--source", &url(&nodes[1])]);
+    expect_code(&alone, 2, "a cluster node without --cluster");
+    assert!(String::from_utf8_lossy(&alone.stderr).contains("--cluster"), "{}", describe(&alone));
+    assert!(list(&repo).is_empty());
     expect_code(&backup(&repo, "run", &["--source", &url(&nodes[1]), "--cluster"]), 0, "cluster backup");
     let m = list(&repo).pop().expect("a backup");
     assert_eq!(m["source"]["kind"], "cluster");
