@@ -12,7 +12,7 @@ use crate::backend::ObjectInfo;
 use crate::error::Result;
 use crate::policy::{apply, Policy};
 use crate::repo::lock::acquire;
-use crate::repo::{Manifest, Repository};
+use crate::repo::{layout, Manifest, Repository};
 
 /// Leftovers younger than this are kept: with locks, no run can still be writing them,
 /// but a clock-skewed host could be.
@@ -34,7 +34,10 @@ pub struct PrunePlan {
 /// Works out what `policy` removes from `repo` at `now` (removes nothing).
 pub async fn plan_prune(repo: &Repository, policy: &Policy, now: DateTime<Utc>) -> Result<PrunePlan> {
     let catalog = repo.catalog().await?;
-    let complete: BTreeSet<String> = catalog.backups.iter().map(|m| m.id.clone()).collect();
+    // A backup whose manifest does not parse is not removed, and neither is its data.
+    let damaged = catalog.damaged.iter().filter_map(|(name, _)| layout::manifest_id(name));
+    let complete: BTreeSet<String> =
+        catalog.backups.iter().map(|m| m.id.clone()).chain(damaged.map(str::to_string)).collect();
     let pairs: Vec<(String, DateTime<Utc>)> = catalog.backups.iter().map(|m| (m.id.clone(), m.time)).collect();
     let decision = apply(&pairs, policy);
     let by_id = |id: &str| catalog.backups.iter().find(|m| m.id == id).cloned();

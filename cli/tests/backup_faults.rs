@@ -37,9 +37,9 @@ fn wait_for(child: &mut Child, what: &str, ready: impl Fn() -> bool) {
     }
 }
 
-/// Some object under `dir` whose name contains `part` has bytes in it.
-fn has_file(dir: &Path, part: &str) -> bool {
-    files(dir).iter().any(|f| f.contains(part) && std::fs::metadata(dir.join(f)).is_ok_and(|m| m.len() > 0))
+/// Some object under `dir` whose name contains `part` holds more than `min` bytes.
+fn has_file(dir: &Path, part: &str, min: u64) -> bool {
+    files(dir).iter().any(|f| f.contains(part) && std::fs::metadata(dir.join(f)).is_ok_and(|m| m.len() > min))
 }
 
 fn finish(child: Child) -> std::process::Output {
@@ -62,7 +62,8 @@ fn testkit_field(info: &str, name: &str) -> String {
 fn start_local_run(repo: &Repo, guard: &ServerGuard) -> Child {
     let mut child = spawn_backup(repo, "run", &["--source", &url(guard)]);
     let tmp = repo.root().join("tmp");
-    wait_for(&mut child, "the upload to start", || has_file(&tmp, ".tmp"));
+    // More than a lock or a manifest: the dump's data is being written.
+    wait_for(&mut child, "the upload to start", || has_file(&tmp, ".tmp", 1 << 20));
     child
 }
 
@@ -105,7 +106,7 @@ fn an_s3_server_killed_mid_upload_leaves_no_backup() {
         Repo::S3(s3) => s3.root(),
         Repo::Local(_) => unreachable!("an S3 repository"),
     };
-    wait_for(&mut child, "the first part to be stored", || has_file(&root, ".part-1"));
+    wait_for(&mut child, "the first part to be stored", || has_file(&root, ".part-1", 0));
     if let Repo::S3(s3) = &mut repo {
         s3.kill();
     }
@@ -144,6 +145,20 @@ fn rdbkit_killed_mid_run_leaves_no_backup_and_prune_clears_the_rest() {
     let left = files(&root);
     assert!(left.iter().all(|f| f.starts_with("snapshots/") || f.starts_with("data/")), "{left:?}");
     assert_eq!(left.len(), 2, "one manifest and its data: {left:?}");
+
+    // A manifest that does not parse is reported, and neither it nor its data is removed.
+    let damaged = "20200101T000000Z-abcdef";
+    std::fs::create_dir_all(root.join("data").join(damaged)).expect("mkdir");
+    std::fs::write(root.join("data").join(damaged).join("dump.rdb.zst"), b"data").expect("write");
+    std::fs::write(root.join("snapshots").join(format!("{damaged}.json")), b"{not json").expect("write");
+    for f in files(&root).iter().filter(|f| f.contains(damaged)) {
+        Command::new("touch").args(["-d", "2 hours ago"]).arg(root.join(f)).status().expect("touch");
+    }
+    let out = backup(&repo, "prune", &["--keep-last", "1"]);
+    expect_code(&out, 0, "prune with a damaged manifest");
+    assert!(String::from_utf8_lossy(&out.stderr).contains(damaged), "{}", describe(&out));
+    assert_eq!(files(&root).iter().filter(|f| f.contains(damaged)).count(), 2, "left alone");
+    assert_eq!(list(&repo).len(), 1, "a damaged manifest is not a complete backup");
 }
 
 #[test]
