@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::output::{WriteError, STDOUT_NAME};
+
 /// Process exit codes (documented in docs/exit-codes.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Code {
@@ -91,6 +93,12 @@ pub fn classify(err: &anyhow::Error) -> Code {
 
 /// True when the error is a closed output pipe (`rdbkit ... | head`), which is not a failure.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    // Only a write to standard output counts: a broken pipe to a server or between
+    // threads is a failure, and exit 0 would hide it.
+    let to_stdout = |e: &std::io::Error| {
+        e.kind() == std::io::ErrorKind::BrokenPipe
+            && e.get_ref().and_then(|i| i.downcast_ref::<WriteError>()).is_some_and(|w| w.name == STDOUT_NAME)
+    };
     err.chain().any(|c| {
         let io = c.downcast_ref::<std::io::Error>().or_else(|| {
             c.downcast_ref::<rdb_parser::Error>().and_then(|e| match e.kind() {
@@ -98,7 +106,7 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
                 _ => e.visitor_error().and_then(|v| v.downcast_ref::<std::io::Error>()),
             })
         });
-        io.is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+        io.is_some_and(to_stdout)
     })
 }
 
@@ -114,7 +122,11 @@ mod tests {
         let io: anyhow::Result<()> = Err(std::io::Error::other("disk")).context("f.rdb");
         assert_eq!(classify(&io.expect_err("err")), Code::Io);
         assert_eq!(classify(&usage("no")), Code::Usage);
-        let pipe = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
-        assert!(is_broken_pipe(&pipe));
+        let pipe = WriteError::wrap(STDOUT_NAME, std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert!(is_broken_pipe(&anyhow::Error::new(pipe)));
+        let socket = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert!(!is_broken_pipe(&socket), "a broken pipe to a server is a failure");
+        let file = WriteError::wrap("out.rdb", std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert!(!is_broken_pipe(&anyhow::Error::new(file)));
     }
 }

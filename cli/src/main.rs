@@ -1,6 +1,16 @@
 //! `rdbkit`: command-line front end over `rdb-parser` and `aof-tools`.
 
 /// `eprintln!` that never panics: a closed or full standard error is not worth a crash.
+/// Writes a line to standard output. A failure (a closed pipe, a full disk) is an
+/// `io::Error` naming standard output, never a panic; use it with `?`.
+macro_rules! stdout {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)
+            .map_err(|e| crate::output::WriteError::wrap(crate::output::STDOUT_NAME, e))
+    }};
+}
+
 macro_rules! stderr {
     ($($arg:tt)*) => {{
         use std::io::Write as _;

@@ -76,7 +76,7 @@ pub fn run(a: &VerifyArgs, quiet: bool) -> CmdResult {
                 let version = tally.header.map(|h| h.label()).unwrap_or_default();
                 let note = partial.join("; ");
                 if a.format == ReportFormat::Text {
-                    println!("{name}: partial ({version}, {} keys read before the stop)", tally.keys);
+                    stdout!("{name}: partial ({version}, {} keys read before the stop)", tally.keys)?;
                     eprintln!("warning: {note}");
                 }
                 results.push(serde_json::json!({

@@ -71,13 +71,13 @@ async fn dispatch(a: &BackupArgs, quiet: bool) -> CmdResult {
             let checked = verify_backup(&repo, &manifest, progress).await;
             drop(bar);
             checked?;
-            println!(
+            stdout!(
                 "backup {}: ok ({} parts, {} keys, {} bytes stored, SHA-256 and RDB checksums match)",
                 manifest.id,
                 manifest.parts.len(),
                 manifest.keys,
                 manifest.stored_bytes
-            );
+            )?;
             Ok(Code::Ok)
         }
         BackupCommand::Restore(r) => {

@@ -24,14 +24,20 @@ pub fn list(c: &Catalog, format: ListFormat) -> anyhow::Result<()> {
         eprintln!("warning: {name}: {why}");
     }
     match format {
-        ListFormat::Json => println!("{}", serde_json::to_string_pretty(&c.backups)?),
+        ListFormat::Json => stdout!("{}", serde_json::to_string_pretty(&c.backups)?)?,
         ListFormat::Table => {
-            println!(
+            stdout!(
                 "{:<23}  {:<19}  {:>5}  {:>12}  {:>10}  {:>10}  {:<5}  source",
-                "id", "time (UTC)", "parts", "keys", "stored", "raw", "comp"
-            );
+                "id",
+                "time (UTC)",
+                "parts",
+                "keys",
+                "stored",
+                "raw",
+                "comp"
+            )?;
             for m in &c.backups {
-                println!(
+                stdout!(
                     "{:<23}  {:<19}  {:>5}  {:>12}  {:>10}  {:>10}  {:<5}  {}",
                     m.id,
                     time(m),
@@ -41,9 +47,9 @@ pub fn list(c: &Catalog, format: ListFormat) -> anyhow::Result<()> {
                     HumanBytes(m.raw_bytes).to_string(),
                     m.compression.name(),
                     source(m)
-                );
+                )?;
             }
-            println!("{} complete backups", c.backups.len());
+            stdout!("{} complete backups", c.backups.len())?;
         }
     }
     Ok(())
@@ -79,21 +85,21 @@ pub fn prune(plan: &PrunePlan, dry_run: bool, format: ListFormat) -> anyhow::Res
                 "remove": plan.remove.iter().map(|m| json!({"id": m.id, "time": m.time})).collect::<Vec<_>>(),
                 "incomplete": leftovers.map(|(id, n, bytes)| json!({"id": id, "objects": n, "bytes": bytes})).collect::<Vec<_>>(),
             });
-            println!("{}", serde_json::to_string_pretty(&value)?);
+            stdout!("{}", serde_json::to_string_pretty(&value)?)?;
         }
         ListFormat::Table => {
             let verb = if dry_run { "would remove" } else { "remove" };
             for (m, why) in &plan.keep {
-                println!("keep          {}  {}  ({})", m.id, time(m), why.join(", "));
+                stdout!("keep          {}  {}  ({})", m.id, time(m), why.join(", "))?;
             }
             for m in &plan.remove {
-                println!("{verb:<13} {}  {}", m.id, time(m));
+                stdout!("{verb:<13} {}  {}", m.id, time(m))?;
             }
             for (id, n, bytes) in leftovers {
-                println!("{verb:<13} incomplete {id}: {n} objects, {}", HumanBytes(bytes));
+                stdout!("{verb:<13} incomplete {id}: {n} objects, {}", HumanBytes(bytes))?;
             }
             if dry_run {
-                println!("dry run: nothing was removed");
+                stdout!("dry run: nothing was removed")?;
             }
         }
     }

@@ -86,7 +86,8 @@ pub async fn run(a: &ScheduleArgs) -> CmdResult {
             let (job, tool) = (&jobs[j], &tool);
             async move {
                 let outcome = run_job(job, tool, Arc::new(Progress::default())).await;
-                println!("{}", log_line(job, due, &outcome));
+                // A daemon whose log reader went away keeps running its jobs.
+                let _ = stdout!("{}", log_line(job, due, &outcome));
             }
         },
     )
