@@ -128,6 +128,16 @@ const PEERS_INVALID: &[(&str, &str)] = &[
     ("future_v19.rdb", "unsupported RDB version 99"),
     ("invalid_chksum_v8.rdb", "checksum mismatch"),
     ("corrupt_ziplist.rdb", "ziplist"),
+    // A key twice in db 0. Redis 7.0 aborts loading each ("RDB has duplicated key"),
+    // except rdt/89.rdb, where it stops earlier at a module it lacks ("my" is a stream
+    // stored twice there).
+    ("rct/all.rdb", "stored twice"),
+    ("rmt/dump.rdb", "stored twice"),
+    ("rdt/dump.rdb", "stored twice"),
+    ("rdt/12.rdb", "stored twice"),
+    ("rdt/34.rdb", "stored twice"),
+    ("rdt/89.rdb", "stored twice"),
+    ("rdt/filter.rdb", "stored twice"),
 ];
 
 #[test]
@@ -147,9 +157,9 @@ fn every_peer_dump_parses_and_broken_ones_are_rejected() {
     }
     assert!(files.len() > 50, "found only {} peer dumps", files.len());
     for f in &files {
-        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = f.display().to_string();
         let out = rdbkit(&["verify", path_str(f)]);
-        match PEERS_INVALID.iter().find(|(n, _)| *n == name) {
+        match PEERS_INVALID.iter().find(|(n, _)| f.ends_with(n)) {
             Some((_, why)) => {
                 assert_eq!(out.status.code(), Some(1), "{name} must be rejected: {}", describe(&out));
                 let err = String::from_utf8_lossy(&out.stderr);
