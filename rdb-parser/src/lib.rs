@@ -41,6 +41,7 @@ mod filter;
 pub mod fuzzing;
 mod glob;
 mod header;
+mod lzf;
 pub mod memory;
 mod model;
 mod module;

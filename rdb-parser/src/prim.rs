@@ -224,53 +224,12 @@ fn check_limit(at: u64, n: u64, limits: &Limits, what: &'static str) -> Result<(
 /// Decompresses LZF `input` into `out`, which must come out exactly `ulen` bytes long.
 pub(crate) fn lzf_decompress(input: &[u8], ulen: u64, out: &mut Vec<u8>) -> std::result::Result<(), String> {
     let ulen = usize::try_from(ulen).map_err(|_| "length does not fit in memory".to_string())?;
-    out.clear();
-    out.resize(ulen, 0);
-    match lzf_rust::decompress(input, out) {
-        Ok(n) if n == ulen => Ok(()),
-        Ok(n) => Err(format!("decompressed to {n} bytes, expected {ulen}")),
-        Err(e) => Err(e.to_string()),
-    }
+    crate::lzf::decompress(input, ulen, out)
 }
 
-/// Checks that LZF `input` decompresses to exactly `ulen` bytes, without producing them
-/// (every literal and back-reference must stay inside the output).
+/// Checks that LZF `input` decompresses to exactly `ulen` bytes, without producing them.
 pub(crate) fn lzf_check(input: &[u8], ulen: u64) -> std::result::Result<(), String> {
-    let (mut ip, mut op) = (0usize, 0u64);
-    let bad = |what: &str, at: usize| Err(format!("{what} at compressed byte {at}"));
-    while ip < input.len() {
-        let ctrl = usize::from(input[ip]);
-        ip += 1;
-        if ctrl < 32 {
-            let n = ctrl + 1;
-            if ip + n > input.len() {
-                return bad("literal run past the end of the input", ip);
-            }
-            ip += n;
-            op += n as u64;
-        } else {
-            let mut n = ctrl >> 5;
-            if n == 7 {
-                let Some(&extra) = input.get(ip) else { return bad("truncated length", ip) };
-                n += usize::from(extra);
-                ip += 1;
-            }
-            let Some(&low) = input.get(ip) else { return bad("truncated back-reference", ip) };
-            ip += 1;
-            let distance = (((ctrl & 0x1f) << 8) | usize::from(low)) as u64 + 1;
-            if distance > op {
-                return bad("back-reference before the start of the output", ip);
-            }
-            op += n as u64 + 2;
-        }
-        if op > ulen {
-            return bad("output longer than declared", ip);
-        }
-    }
-    if op != ulen {
-        return Err(format!("decompressed to {op} bytes, expected {ulen}"));
-    }
-    Ok(())
+    crate::lzf::check(input, ulen)
 }
 
 /// Parses a score as the server's `strtod` would for the forms servers write

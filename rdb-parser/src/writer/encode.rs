@@ -74,19 +74,26 @@ pub(crate) fn put_raw_string(out: &mut Vec<u8>, s: &[u8]) {
     out.extend_from_slice(s);
 }
 
+thread_local! {
+    /// One encoder per thread: its hash table is reused, never reallocated per string.
+    static LZF: std::cell::RefCell<(crate::lzf::Encoder, Vec<u8>)> = std::cell::RefCell::default();
+}
+
 /// Appends `s` LZF-compressed if the result is at most `len - 4` bytes.
 fn put_lzf(out: &mut Vec<u8>, s: &[u8]) -> bool {
-    let mut buf = vec![0u8; s.len() - 4];
-    match lzf_rust::compress(s, &mut buf) {
-        Ok(n) if n > 0 && n <= s.len() - 4 => {
-            out.push(0xc3);
-            put_len(out, n as u64);
-            put_len(out, s.len() as u64);
-            out.extend_from_slice(&buf[..n]);
-            true
+    LZF.with_borrow_mut(|(encoder, packed)| {
+        packed.clear();
+        match encoder.compress(s, packed, s.len() - 4) {
+            Some(n) if n > 0 => {
+                out.push(0xc3);
+                put_len(out, n as u64);
+                put_len(out, s.len() as u64);
+                out.extend_from_slice(packed);
+                true
+            }
+            _ => false,
         }
-        _ => false,
-    }
+    })
 }
 
 /// Appends a score as text (type 3 sorted sets, RDB < 8): NaN is never written.
