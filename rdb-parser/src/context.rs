@@ -89,7 +89,10 @@ pub(crate) fn blob_err(origin: &StringOrigin, what: &str, e: BlobError) -> Error
 /// Forwards a value's pieces to the visitor when it asked for them, and counts elements.
 pub(crate) struct Gate<'v, V> {
     v: &'v mut V,
+    /// The visitor wants the elements.
     open: bool,
+    /// The visitor wants the stored bytes.
+    raw: bool,
     started: bool,
     /// Elements delivered (or skipped).
     pub elements: u64,
@@ -112,7 +115,7 @@ macro_rules! forward {
 
 impl<'v, V: Visitor> Gate<'v, V> {
     pub(crate) fn new(v: &'v mut V, at: u64) -> Self {
-        Gate { v, open: false, started: false, elements: 0, at }
+        Gate { v, open: false, raw: false, started: false, elements: 0, at }
     }
 
     /// Announces the key to the visitor, with the element count when known.
@@ -123,6 +126,7 @@ impl<'v, V: Visitor> Gate<'v, V> {
         let start = KeyStart { len, ..*head };
         let visit = self.v.key_start(&start).map_err(|e| visit_err(head.offset, e))?;
         self.open = visit == Visit::Value;
+        self.raw = visit != Visit::Skip;
         Ok(())
     }
 
@@ -172,7 +176,11 @@ impl<'v, V: Visitor> Gate<'v, V> {
     }
 
     pub(crate) fn raw_value(&mut self, t: RdbType, bytes: &[u8]) -> Result<()> {
-        forward!(self, self.v.raw_value(t, bytes))
+        if !self.raw {
+            return Ok(());
+        }
+        let at = self.at;
+        self.v.raw_value(t, bytes).map_err(|e| visit_err(at, e))
     }
 
     pub(crate) fn container(&mut self, c: &Container) -> Result<()> {

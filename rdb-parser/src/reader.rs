@@ -110,6 +110,8 @@ pub struct RdbReader<R> {
     db: u64,
     prefix: Prefix,
     key: Vec<u8>,
+    /// The visitor was shown the header (also when [`RdbReader::header`] read it first).
+    header_visited: bool,
     done: bool,
     stopped: Option<Stopped>,
 }
@@ -133,6 +135,7 @@ impl<R: Read> RdbReader<R> {
             db: 0,
             prefix: Prefix::default(),
             key: Vec::new(),
+            header_visited: false,
             done: false,
             stopped: None,
         }
@@ -188,8 +191,9 @@ impl<R: Read> RdbReader<R> {
         if self.done {
             return Ok(Step::End);
         }
-        if let State::Fresh(_) = self.state {
+        if !self.header_visited {
             let header = self.ctx()?.header;
+            self.header_visited = true;
             v.header(&header).map_err(|e| Error::new(0, ErrorKind::Visitor(e)))?;
             return Ok(Step::Record);
         }

@@ -19,6 +19,10 @@ pub enum Visit {
     Value,
     /// Read and check the value, but deliver nothing until [`Visitor::key_end`].
     Skip,
+    /// Read and check the value, and deliver only its stored bytes to
+    /// [`Visitor::raw_value`] (when the reader runs with
+    /// [`crate::ReaderOptions::raw_values`]): for visitors that copy values as they are.
+    Raw,
 }
 
 /// The start of a key record.
@@ -228,7 +232,8 @@ pub trait Visitor {
         Ok(())
     }
     /// The value's bytes exactly as stored (type byte excluded), after its elements;
-    /// only with [`crate::ReaderOptions::raw_values`].
+    /// only with [`crate::ReaderOptions::raw_values`], for keys answered with
+    /// [`Visit::Value`] or [`Visit::Raw`].
     fn raw_value(&mut self, rdb_type: RdbType, bytes: &[u8]) -> VisitResult {
         Ok(())
     }

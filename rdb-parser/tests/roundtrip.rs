@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use rdb_parser::{
-    replay_entry, Consumer, Entries, Entry, HashField, PendingEntry, RdbReader, RdbType, RdbWriter, SparseArray,
-    Stream, StreamEntry, StreamGroup, StreamId, StreamMeta, Target, Value, WriterOptions,
+    replay_entry, Consumer, Entries, Entry, HashField, PendingEntry, RdbReader, RdbType, RdbWriter, ReaderOptions,
+    SparseArray, Stream, StreamEntry, StreamGroup, StreamId, StreamMeta, Target, Value, WriterOptions,
 };
 
 const TARGETS: &[&str] = &[
@@ -223,6 +223,29 @@ fn read_back(file: &[u8]) -> Vec<Entry> {
         .unwrap_or_else(|e| panic!("written file reads back: {e}"))
 }
 
+/// `file` rewritten for `target` by a writer that copies stored values.
+fn copy_stored(file: &[u8], target: Target) -> Vec<u8> {
+    let mut options = WriterOptions::new(target);
+    options.copy_stored_values = true;
+    let mut w = RdbWriter::new(Vec::new(), options).expect("header");
+    let mut r = RdbReader::with_options(file, ReaderOptions { raw_values: true, ..Default::default() });
+    r.read_all(&mut w).unwrap_or_else(|e| panic!("copy: {e}"));
+    w.finish().expect("finish").out
+}
+
+#[test]
+fn copying_stored_values_needs_a_reader_that_hands_them_over() {
+    let file = b"REDIS0011\xfe\x00\xfb\x01\x00\x00\x03foo\x03bar\xff\x8d\x86\xb9\x4c\x67\x6e\xab\x95";
+    let target = Target::for_version(11, false).expect("target");
+    let back = read_back(&copy_stored(file, target.clone()));
+    assert_eq!((&back[0].key[..], &back[0].value), (&b"foo"[..], &Value::String(b"bar".to_vec())));
+    let mut options = WriterOptions::new(target);
+    options.copy_stored_values = true;
+    let mut w = RdbWriter::new(Vec::new(), options).expect("header");
+    let err = RdbReader::new(&file[..]).read_all(&mut w).expect_err("no raw values");
+    assert!(err.to_string().contains("raw_values"), "{err}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
@@ -253,6 +276,9 @@ proptest! {
             for (a, b) in kept.iter().zip(&back) {
                 prop_assert_eq!(normal(a, ttl, fmt), normal(b, ttl, fmt), "{}", name);
             }
+            // Rewritten for the same target with stored values copied: the same data.
+            let copy = copy_stored(&summary.out, target.clone());
+            prop_assert_eq!(format!("{:?}", read_back(&copy)), format!("{back:?}"), "{}: copied", name);
             if has_ttls && !ttl {
                 prop_assert!(summary.losses.iter().any(|l| l.what.contains("field TTL")), "{}: TTL loss reported", name);
             }

@@ -5,8 +5,8 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use rdb_parser::{
-    Filtered, KeyEnd, KeyFilter, KeyPredicate, KeyStart, RdbReader, RdbWriter, Target, Visit, VisitError, VisitResult,
-    Visitor, WriterOptions,
+    Filtered, KeyEnd, KeyFilter, KeyPredicate, KeyStart, RdbReader, RdbWriter, ReaderOptions, Target, Visit,
+    VisitError, VisitResult, Visitor, WriterOptions,
 };
 
 use super::merge::{merged_targets, NoRepeats, Survey};
@@ -133,11 +133,14 @@ pub fn run(a: &ConvertArgs, filter: &KeyFilter, quiet: bool) -> anyhow::Result<(
         None => &every_key,
     };
     let Input { name, reader, progress } = Input::open(&a.input, quiet)?;
-    let mut r = RdbReader::with_options(reader, super::reader_options(a.read.relaxed));
+    // Values the target loads as they are stored are copied, not re-encoded.
+    let mut r =
+        RdbReader::with_options(reader, ReaderOptions { raw_values: true, ..super::reader_options(a.read.relaxed) });
     let header = r.header().map_err(|e| super::read_error(e, &name))?;
     let target = resolve_target(&a.rdb, header.version, header.dialect == rdb_parser::Dialect::Valkey)?;
     let mut out = Output::create(a.output.as_deref())?;
-    let options = WriterOptions { target, lossy: a.rdb.lossy, rename_db: rename.clone(), db_sizes };
+    let options =
+        WriterOptions { target, lossy: a.rdb.lossy, rename_db: rename.clone(), db_sizes, copy_stored_values: true };
     let writer = RdbWriter::new(&mut out, options).map_err(|e| super::read_error(e, &name))?;
     let mut v = Filtered::new(Filtered::new(writer, first_copies), filter);
     r.read_all(&mut v).map_err(|e| super::read_error(e, &name))?;

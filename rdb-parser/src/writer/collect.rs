@@ -141,17 +141,10 @@ impl KeyBuf {
 }
 
 /// Expands, inside an `impl Visitor` block of a type with a `key: KeyBuf` field, the
-/// methods that gather a key's elements into that buffer.
+/// methods that gather a key's elements into that buffer (`key_start` must call
+/// [`KeyBuf::begin`]).
 macro_rules! collect_key_elements {
     () => {
-        fn key_start(
-            &mut self,
-            k: &$crate::visitor::KeyStart<'_>,
-        ) -> std::result::Result<$crate::visitor::Visit, $crate::VisitError> {
-            self.key.begin(k);
-            Ok($crate::visitor::Visit::Value)
-        }
-
         fn string_chunk(&mut self, chunk: &[u8]) -> $crate::visitor::VisitResult {
             self.key.push_chunk(chunk);
             Ok(())

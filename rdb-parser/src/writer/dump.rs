@@ -66,22 +66,6 @@ impl<S: PayloadSink> DumpEncoder<S> {
     }
 }
 
-impl<S> DumpEncoder<S> {
-    /// Whether the target server loads a value stored as `ty` without re-encoding: the
-    /// type exists in its version and dialect, module data stays in its server family,
-    /// and key metadata has a place. Template hashes that refer to a file's templates
-    /// (types 30, 32) are never valid in a payload, and GCRA values are never written.
-    fn loads_as_is(&self, ty: crate::types::RdbType) -> bool {
-        use crate::types::RdbType::{Gcra, HashTemplateArrayRef, HashTemplateListpackRef};
-        let t = &self.target;
-        !matches!(ty, HashTemplateListpackRef | HashTemplateArrayRef | Gcra)
-            && ty.since_version() <= t.version()
-            && crate::types::RdbType::from_byte(ty.byte(), t.header.dialect) == Some(ty)
-            && (ty != crate::types::RdbType::Module2 || self.source_valkey == t.is_valkey())
-            && (self.key.meta.is_empty() || t.has_key_meta())
-    }
-}
-
 impl<S: PayloadSink> Visitor for DumpEncoder<S> {
     fn header(&mut self, h: &Header) -> VisitResult {
         self.source_valkey = h.dialect == Dialect::Valkey;
@@ -97,6 +81,11 @@ impl<S: PayloadSink> Visitor for DumpEncoder<S> {
 
     fn function(&mut self, code: &[u8]) -> VisitResult {
         self.sink.function(code)
+    }
+
+    fn key_start(&mut self, k: &crate::visitor::KeyStart<'_>) -> Result<crate::visitor::Visit, crate::VisitError> {
+        self.key.begin(k);
+        Ok(crate::visitor::Visit::Value)
     }
 
     collect_key_elements!();
@@ -126,7 +115,7 @@ impl<S: PayloadSink> Visitor for DumpEncoder<S> {
         self.payload.push(0);
         let encoded = match self.key.raw.take() {
             // The stored form is already one the target loads: copy it as it is.
-            Some((ty, raw)) if self.loads_as_is(ty) => {
+            Some((ty, raw)) if self.target.loads_as_is(ty, self.source_valkey, !self.key.meta.is_empty()) => {
                 self.payload.extend_from_slice(&raw);
                 Encoded::Value(ty)
             }

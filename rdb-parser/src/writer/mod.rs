@@ -27,7 +27,8 @@ use crate::escape::escape_bytes;
 use crate::header::{Dialect, Header};
 use crate::model::ModuleAux;
 use crate::types::opcode;
-use crate::visitor::{KeyEnd, VisitResult, Visitor};
+use crate::types::RdbType;
+use crate::visitor::{KeyEnd, KeyStart, Visit, VisitResult, Visitor};
 use crate::VisitError;
 use collect::KeyBuf;
 use encode::{put_len, put_string};
@@ -45,12 +46,17 @@ pub struct WriterOptions {
     /// Exact (keys, expires) per source database for RESIZEDB; otherwise the source's
     /// own hints are copied.
     pub db_sizes: Option<BTreeMap<u64, (u64, u64)>>,
+    /// When the source file has the target's own version and dialect, copy each value
+    /// as it is stored instead of decoding and re-encoding it: it already is in a form
+    /// that server writes, and copying is many times faster. The reader must then run
+    /// with [`crate::ReaderOptions::raw_values`].
+    pub copy_stored_values: bool,
 }
 
 impl WriterOptions {
     /// Options for `target`, refusing losses, no renames.
     pub fn new(target: Target) -> Self {
-        WriterOptions { target, lossy: false, rename_db: BTreeMap::new(), db_sizes: None }
+        WriterOptions { target, lossy: false, rename_db: BTreeMap::new(), db_sizes: None, copy_stored_values: false }
     }
 }
 
@@ -107,6 +113,13 @@ pub struct RdbWriter<W: Write> {
     source_hints: BTreeMap<u64, (u64, u64)>,
     written_db: Option<u64>,
     key: KeyBuf,
+    /// Values are copied as stored (see [`WriterOptions::copy_stored_values`]).
+    copy_stored: bool,
+    /// The current key's value is to be copied as stored.
+    want_stored: bool,
+    /// The current key's stored value, when copied.
+    stored: Option<RdbType>,
+    stored_bytes: Vec<u8>,
     record: Vec<u8>,
     value: Vec<u8>,
     key_losses: Vec<String>,
@@ -137,6 +150,10 @@ impl<W: Write> RdbWriter<W> {
             source_hints: BTreeMap::new(),
             written_db: None,
             key: KeyBuf::default(),
+            copy_stored: false,
+            want_stored: false,
+            stored: None,
+            stored_bytes: Vec::new(),
             record: Vec::new(),
             value: Vec::new(),
             key_losses: Vec::new(),
@@ -206,7 +223,13 @@ impl<W: Write> RdbWriter<W> {
         let (has_aux, has_streams, has_key_meta) = (t.has_aux(), t.has_streams(), t.has_key_meta());
         self.value.clear();
         self.key_losses.clear();
-        let encoded = encode_value(&self.key, t, self.source_valkey, &mut self.value, &mut self.key_losses);
+        let encoded = match self.stored {
+            Some(ty) => {
+                self.value.extend_from_slice(&self.stored_bytes);
+                Encoded::Value(ty)
+            }
+            None => encode_value(&self.key, t, self.source_valkey, &mut self.value, &mut self.key_losses),
+        };
         if !self.key.meta.is_empty() && !has_key_meta {
             self.key_losses.push("key metadata (RDB 13)".into());
         }
@@ -294,6 +317,8 @@ impl<W: Write> RdbWriter<W> {
 impl<W: Write> Visitor for RdbWriter<W> {
     fn header(&mut self, h: &Header) -> VisitResult {
         self.source_valkey = h.dialect == Dialect::Valkey;
+        let t = &self.options.target;
+        self.copy_stored = self.options.copy_stored_values && h.version == t.version() && h.dialect == t.header.dialect;
         Ok(())
     }
 
@@ -346,11 +371,31 @@ impl<W: Write> Visitor for RdbWriter<W> {
         self.emit_record().map_err(io_err)
     }
 
+    fn key_start(&mut self, k: &KeyStart<'_>) -> std::result::Result<Visit, VisitError> {
+        self.key.begin(k);
+        self.stored = None;
+        self.want_stored =
+            self.copy_stored && self.options.target.loads_as_is(k.rdb_type, self.source_valkey, !k.meta.is_empty());
+        Ok(if self.want_stored { Visit::Raw } else { Visit::Value })
+    }
+
     collect::collect_key_elements!();
+
+    fn raw_value(&mut self, rdb_type: RdbType, bytes: &[u8]) -> VisitResult {
+        if self.want_stored {
+            self.stored = Some(rdb_type);
+            self.stored_bytes.clear();
+            self.stored_bytes.extend_from_slice(bytes);
+        }
+        Ok(())
+    }
 
     fn key_end(&mut self, end: &KeyEnd) -> VisitResult {
         if end.empty {
             return Ok(());
+        }
+        if self.want_stored && self.stored.is_none() {
+            return Err("copy_stored_values needs a reader with ReaderOptions::raw_values".into());
         }
         self.write_key().map_err(io_err)
     }

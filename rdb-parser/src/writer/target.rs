@@ -190,6 +190,20 @@ impl Target {
         self.header.dialect == Dialect::Redis && self.version() >= 14
     }
 
+    /// Whether the target server loads a value stored as `ty` without re-encoding: the
+    /// type exists in its version and dialect, module data stays in its server family
+    /// (`source_valkey`), and key metadata (`has_meta`) has a place. Template hashes that
+    /// refer to a file's templates (types 30, 32) are never valid on their own, and GCRA
+    /// values are never written.
+    pub(crate) fn loads_as_is(&self, ty: crate::types::RdbType, source_valkey: bool, has_meta: bool) -> bool {
+        use crate::types::RdbType::{Gcra, HashTemplateArrayRef, HashTemplateListpackRef};
+        !matches!(ty, HashTemplateListpackRef | HashTemplateArrayRef | Gcra)
+            && ty.since_version() <= self.version()
+            && crate::types::RdbType::from_byte(ty.byte(), self.header.dialect) == Some(ty)
+            && (ty != crate::types::RdbType::Module2 || source_valkey == self.is_valkey())
+            && (!has_meta || self.has_key_meta())
+    }
+
     /// The stream format the target writes: 1 (RDB 9), 2 (10), 3 (11, 12, Valkey), 4 (13),
     /// 5 (14+).
     pub fn stream_format(&self) -> u8 {
