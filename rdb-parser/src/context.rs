@@ -35,6 +35,8 @@ pub(crate) struct Ctx<R> {
     pub raw_values: bool,
     /// Hash templates declared by the file (RDB 15), held until its end.
     pub templates: Templates,
+    /// The buffer the last value was captured into (kept for its capacity).
+    pub captured: Vec<u8>,
 }
 
 /// Which reusable buffer to read a string into.
@@ -61,6 +63,7 @@ impl<R: Read> Ctx<R> {
             spans: Vec::new(),
             raw_values: false,
             templates: Templates::default(),
+            captured: Vec::new(),
         }
     }
 

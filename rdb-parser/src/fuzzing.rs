@@ -28,9 +28,23 @@ pub fn zipmap(blob: &[u8]) -> Option<usize> {
     zipmap::pairs(blob).ok().map(|p| p.len())
 }
 
-/// Decompresses LZF data to `ulen` bytes; `None` when invalid.
+/// Decompresses LZF data to `ulen` bytes; `None` when invalid. The checker (which does
+/// not decode) must reach the same verdict.
 pub fn lzf(input: &[u8], ulen: u16) -> Option<Vec<u8>> {
     let mut out = Vec::new();
-    crate::prim::lzf_decompress(input, u64::from(ulen), &mut out).ok()?;
+    let decoded = crate::prim::lzf_decompress(input, u64::from(ulen), &mut out);
+    assert_eq!(decoded.is_ok(), crate::prim::lzf_check(input, u64::from(ulen)).is_ok(), "checker disagrees");
+    decoded.ok()?;
     Some(out)
+}
+
+/// Compresses `input` (when LZF makes it smaller) and decompresses it again; returns
+/// the compressed form, which must decode back to `input`.
+pub fn lzf_round_trip(input: &[u8]) -> Option<Vec<u8>> {
+    let mut packed = Vec::new();
+    crate::lzf::Encoder::default().compress(input, &mut packed, input.len())?;
+    let mut back = Vec::new();
+    let decoded = crate::lzf::decompress(&packed, input.len(), &mut back);
+    assert!(decoded.is_ok() && back == input, "LZF round trip failed: {decoded:?}");
+    Some(packed)
 }

@@ -399,7 +399,7 @@ fn read_key<R: Read, V: Visitor>(
     };
     let mut g = Gate::new(v, start);
     if raw {
-        cx.src.start_capture();
+        cx.src.start_capture(std::mem::take(&mut cx.captured));
     }
     // Errors name the key once its name is complete (a cut name would mislead).
     let read = read_value(cx, &head, &mut g);
@@ -407,6 +407,7 @@ fn read_key<R: Read, V: Visitor>(
     read.map_err(|e| e.with_key(key))?;
     if raw {
         g.raw_value(rdb_type, &bytes).map_err(|e| e.with_key(key))?;
+        cx.captured = bytes;
     }
     debug_assert!(g.started());
     let elements = g.elements;

@@ -69,9 +69,11 @@ impl<R: Read> Source<R> {
         Error::new(self.offset(), ErrorKind::Io(e))
     }
 
-    /// Starts keeping a copy of every byte consumed from now on.
-    pub(crate) fn start_capture(&mut self) {
-        self.capture = Some((Vec::new(), self.pos));
+    /// Starts keeping a copy of every byte consumed from now on, in `into` (cleared
+    /// first; handed back by [`Source::take_capture`], so its capacity is reused).
+    pub(crate) fn start_capture(&mut self, mut into: Vec<u8>) {
+        into.clear();
+        self.capture = Some((into, self.pos));
     }
 
     /// Stops capturing and returns the bytes consumed since [`Source::start_capture`].
@@ -257,7 +259,7 @@ mod tests {
         let data: Vec<u8> = (0..300u32).map(|i| i as u8).collect();
         let mut s = Source::new(Trickle(&data), MIN_BUFFER_BYTES);
         s.array::<5>("a")?;
-        s.start_capture();
+        s.start_capture(Vec::new());
         let mut v = Vec::new();
         s.read_into(200, &mut v, "b")?;
         s.u8("c")?;

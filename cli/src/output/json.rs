@@ -9,6 +9,17 @@ use base64::Engine;
 
 /// Appends `bytes` as a JSON string or a base64 object.
 pub fn bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    // Most keys and values are printable ASCII with nothing to escape: copied as they
+    // are. The test has no early exit, so the compiler checks many bytes per step.
+    let plain =
+        !bytes.iter().fold(false, |special, &b| special | !(0x20..0x80).contains(&b) | (b == b'"') | (b == b'\\'));
+    if plain {
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     match std::str::from_utf8(bytes) {
         Ok(s) => string(out, s),
         Err(_) => {
@@ -47,21 +58,39 @@ pub fn score(out: &mut Vec<u8>, v: f64) {
     } else if v.is_nan() {
         out.extend_from_slice(b"\"nan\"");
     } else {
-        out.extend_from_slice(python_repr(v).as_bytes());
+        // In Python's fixed-notation range ryu prints what `repr` prints (when it uses no
+        // exponent), without the digit juggling of `python_repr`.
+        let mut buf = ryu::Buffer::new();
+        let text = buf.format_finite(v);
+        if (1e-4..1e16).contains(&v.abs()) && !text.contains('e') {
+            out.extend_from_slice(text.as_bytes());
+        } else {
+            out.extend_from_slice(python_repr(v).as_bytes());
+        }
     }
 }
 
-/// Formats a finite double like Python's `repr(float)`.
+/// Formats a finite double like Python's `repr(float)`: the shortest digits that read
+/// back to the same double (ryu's, which break ties to even as Python does), in fixed
+/// notation for exponents -4 to 15, else as `d.ddde+XX`.
 pub fn python_repr(v: f64) -> String {
     if v == 0.0 {
         return if v.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
     }
-    // `{:e}` gives the shortest round-trip digits: "-1.2345e-7".
-    let sci = format!("{v:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let mut buf = ryu::Buffer::new();
+    let text = buf.format_finite(v);
+    let (sign, text) = text.strip_prefix('-').map_or(("", text), |t| ("-", t));
+    let (mantissa, exp) = text.split_once('e').unwrap_or((text, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    let (sign, mantissa) = mantissa.strip_prefix('-').map_or(("", mantissa), |m| ("-", m));
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    // All digits, and the decimal exponent of the first significant one.
+    let int_len = mantissa.find('.').unwrap_or(mantissa.len()) as i32;
+    let all: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let significant = all.trim_start_matches('0');
+    let exp = exp + int_len - 1 - (all.len() - significant.len()) as i32;
+    let digits = match significant.trim_end_matches('0') {
+        "" => "0",
+        d => d,
+    };
     if (-4..16).contains(&exp) {
         let (int_part, frac_part) = if exp >= 0 {
             let split = exp as usize + 1;
@@ -75,7 +104,7 @@ pub fn python_repr(v: f64) -> String {
         };
         format!("{sign}{int_part}.{frac_part}")
     } else {
-        let m = if digits.len() > 1 { format!("{}.{}", &digits[..1], &digits[1..]) } else { digits };
+        let m = if digits.len() > 1 { format!("{}.{}", &digits[..1], &digits[1..]) } else { digits.to_string() };
         let esign = if exp < 0 { '-' } else { '+' };
         format!("{sign}{m}e{esign}{:02}", exp.abs())
     }
@@ -103,10 +132,39 @@ mod tests {
             (-f64::MAX, "-1.7976931348623157e+308"),
             (1.5e16, "1.5e+16"),
             (-0.0, "-0.0"),
+            // The double is 88783124901023.125 exactly: of the two shortest candidates
+            // Python picks the even one.
+            (88783124901023.12, "88783124901023.12"),
+            (0.001, "0.001"),
+            (123.456, "123.456"),
+            (1e22, "1e+22"),
+            (1.5e-7, "1.5e-07"),
             (std::f64::consts::E, "2.718281828459045"),
         ];
         for (v, want) in cases {
             assert_eq!(python_repr(v), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn the_fast_score_path_prints_what_repr_prints() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for i in 0..20_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = match i % 4 {
+                0 => f64::from_bits(x),
+                1 => (x % 2_000_000) as f64 / 1000.0 - 1000.0,
+                2 => (x >> 11) as f64 * 10f64.powi((i % 40) as i32 - 20),
+                _ => (x % 100_000) as f64,
+            };
+            if !v.is_finite() {
+                continue;
+            }
+            let mut out = Vec::new();
+            score(&mut out, v);
+            assert_eq!(String::from_utf8_lossy(&out), python_repr(v), "{v:e}");
         }
     }
 
@@ -116,6 +174,8 @@ mod tests {
         bytes(&mut out, b"a\"\x00");
         out.push(b' ');
         bytes(&mut out, b"\x80\x81");
-        assert_eq!(String::from_utf8_lossy(&out), r#""a\"\u0000" {"base64":"gIE="}"#);
+        out.push(b' ');
+        bytes(&mut out, "plain é \\ \x7f".as_bytes());
+        assert_eq!(String::from_utf8_lossy(&out), "\"a\\\"\\u0000\" {\"base64\":\"gIE=\"} \"plain é \\\\ \u{7f}\"");
     }
 }

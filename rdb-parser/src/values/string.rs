@@ -21,9 +21,14 @@ pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'_>, g:
             cx.src.read_chunks(n, "a string value", |chunk| g.string_chunk(chunk))
         }
         LenOrSpecial::Len(n) => {
+            g.begin(head, Some(n))?;
+            if !g.is_open() {
+                // Nobody wants the bytes: step over them without a copy.
+                g.elements += n;
+                return cx.src.read_chunks(n, "a string value", |_| Ok(()));
+            }
             cx.blob.clear();
             cx.src.read_into(n, &mut cx.blob, "a string value")?;
-            g.begin(head, Some(n))?;
             g.string_chunk(&cx.blob)
         }
         LenOrSpecial::Special(ENC_LZF) => {

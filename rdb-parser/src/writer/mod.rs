@@ -117,9 +117,8 @@ pub struct RdbWriter<W: Write> {
     copy_stored: bool,
     /// The current key's value is to be copied as stored.
     want_stored: bool,
-    /// The current key's stored value, when copied.
+    /// The current key's stored value (in `value`), when copied.
     stored: Option<RdbType>,
-    stored_bytes: Vec<u8>,
     record: Vec<u8>,
     value: Vec<u8>,
     key_losses: Vec<String>,
@@ -153,7 +152,6 @@ impl<W: Write> RdbWriter<W> {
             copy_stored: false,
             want_stored: false,
             stored: None,
-            stored_bytes: Vec::new(),
             record: Vec::new(),
             value: Vec::new(),
             key_losses: Vec::new(),
@@ -221,14 +219,13 @@ impl<W: Write> RdbWriter<W> {
         self.preamble()?;
         let t = &self.options.target;
         let (has_aux, has_streams, has_key_meta) = (t.has_aux(), t.has_streams(), t.has_key_meta());
-        self.value.clear();
         self.key_losses.clear();
         let encoded = match self.stored {
-            Some(ty) => {
-                self.value.extend_from_slice(&self.stored_bytes);
-                Encoded::Value(ty)
+            Some(ty) => Encoded::Value(ty),
+            None => {
+                self.value.clear();
+                encode_value(&self.key, t, self.source_valkey, &mut self.value, &mut self.key_losses)
             }
-            None => encode_value(&self.key, t, self.source_valkey, &mut self.value, &mut self.key_losses),
         };
         if !self.key.meta.is_empty() && !has_key_meta {
             self.key_losses.push("key metadata (RDB 13)".into());
@@ -278,9 +275,12 @@ impl<W: Write> RdbWriter<W> {
         }
         self.record.push(ty.byte());
         put_string(&mut self.record, &self.key.key);
-        self.record.extend_from_slice(&self.value);
         self.keys += 1;
-        self.emit_record()
+        self.emit_record()?;
+        let value = std::mem::take(&mut self.value);
+        let r = self.emit(&value);
+        self.value = value;
+        r
     }
 
     /// Ends the file (EOF opcode and CRC64) and returns what was written.
@@ -384,8 +384,8 @@ impl<W: Write> Visitor for RdbWriter<W> {
     fn raw_value(&mut self, rdb_type: RdbType, bytes: &[u8]) -> VisitResult {
         if self.want_stored {
             self.stored = Some(rdb_type);
-            self.stored_bytes.clear();
-            self.stored_bytes.extend_from_slice(bytes);
+            self.value.clear();
+            self.value.extend_from_slice(bytes);
         }
         Ok(())
     }

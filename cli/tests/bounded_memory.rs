@@ -1,0 +1,61 @@
+//! Peak memory of every command on a big dump: each must stay under 100 MB (10^8 bytes)
+//! of RSS when no single key is larger than 64 MB, however many keys the dump holds.
+//!
+//! Ignored by default (it needs a multi-GB dump, and minutes): `bench/run.sh rss` makes
+//! one with millions of keys and runs it with `RDBKIT_BIG_DUMP` set.
+
+use std::ffi::OsString;
+use std::process::{Command, Stdio};
+
+use nix::sys::resource::{getrusage, UsageWho};
+
+const LIMIT_BYTES: i64 = 100_000_000;
+
+#[test]
+#[ignore = "needs RDBKIT_BIG_DUMP, a multi-GB dump (bench/run.sh rss makes one)"]
+fn every_command_stays_under_100_mb() -> anyhow::Result<()> {
+    let dump = std::env::var_os("RDBKIT_BIG_DUMP").ok_or_else(|| anyhow::anyhow!("set RDBKIT_BIG_DUMP"))?;
+    let dir = tempfile::tempdir()?;
+    let html = dir.path().join("report.html").into_os_string();
+    let commands: &[(&str, &[&str])] = &[
+        ("verify", &["verify"]),
+        ("info", &["info"]),
+        ("info --format json", &["info", "--format", "json"]),
+        ("convert --to ndjson", &["convert", "--to", "ndjson", "-o", "/dev/null"]),
+        ("convert --to json", &["convert", "--to", "json", "-o", "/dev/null"]),
+        ("convert --to resp", &["convert", "--to", "resp", "-o", "/dev/null"]),
+        ("convert --to rdb", &["convert", "--to", "rdb", "-o", "/dev/null"]),
+        (
+            "convert --to rdb --target redis-6.2",
+            &["convert", "--to", "rdb", "--target", "redis-6.2", "--lossy", "-o", "/dev/null"],
+        ),
+        ("memory --format csv", &["memory", "--format", "csv", "-o", "/dev/null"]),
+        ("memory --format json", &["memory", "--format", "json", "-o", "/dev/null"]),
+        ("memory (table, prefix tree)", &["memory", "--by-prefix", ":", "-o", "/dev/null"]),
+        (
+            "memory --format summary-json",
+            &["memory", "--format", "summary-json", "--by-prefix", ":/", "-o", "/dev/null"],
+        ),
+        ("memory --html", &["memory", "--format", "csv", "-o", "/dev/null", "--html"]),
+    ];
+    let mut highest = 0i64;
+    for (name, args) in commands {
+        let mut argv: Vec<OsString> = vec![args[0].into(), dump.clone(), "-q".into()];
+        argv.extend(args[1..].iter().map(OsString::from));
+        if *name == "memory --html" {
+            argv.push(html.clone());
+        }
+        let status = Command::new(env!("CARGO_BIN_EXE_rdbkit")).args(&argv).stdout(Stdio::null()).status()?;
+        assert!(status.success(), "{name}: {status}");
+        // The highest peak of all children so far: a command that raises it is measured
+        // exactly, one that does not used at most that much.
+        let peak = getrusage(UsageWho::RUSAGE_CHILDREN)?.max_rss() * 1024;
+        let mib = |b: i64| b as f64 / 1048576.0;
+        let shown =
+            if peak > highest { format!("{:.1} MiB", mib(peak)) } else { format!("<= {:.1} MiB", mib(highest)) };
+        println!("peak RSS {name}: {shown}");
+        highest = highest.max(peak);
+        assert!(peak < LIMIT_BYTES, "{name}: peak RSS {peak} bytes, limit {LIMIT_BYTES}");
+    }
+    Ok(())
+}
