@@ -81,7 +81,8 @@ def n_of(base, scale):
 
 
 class Gen:
-    def __init__(self, seed, scale):
+    def __init__(self, seed, scale, functions=True):
+        self.functions = functions
         self.r = random.Random(seed)
         self.scale = scale
         self.o = Out()
@@ -305,7 +306,8 @@ class Gen:
     def part_main(self):
         s = self.scale
         self.o.cmd(b"SELECT", b"0")
-        self.function()
+        if self.functions:
+            self.function()
         self.strings(n_of(2_600_000, s))
         self.big_strings(n_of(48, s))
         self.small_hashes(n_of(520_000, s))
@@ -338,8 +340,9 @@ def main():
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--part", choices=("main", "compressed"), default="main")
+    ap.add_argument("--no-functions", action="store_true", help="no FUNCTION LOAD (servers before 7.0)")
     a = ap.parse_args()
-    g = Gen(a.seed * 2 + (a.part == "compressed"), a.scale)
+    g = Gen(a.seed * 2 + (a.part == "compressed"), a.scale, functions=not a.no_functions)
     getattr(g, "part_" + a.part)()
     g.o.flush()
     sys.stdout.buffer.flush()

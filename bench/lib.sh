@@ -1,0 +1,101 @@
+# Sourced by the benchmark scripts: messages, tools, throw-away servers, timed runs.
+#
+#   die MSG / note MSG            # stderr, with the script's name
+#   need_pkgs CMD:PKG...          # apt-get installs PKG when CMD is missing (as root)
+#   server_bin PREFIX             # e.g. redis-7.0 -> $RDBKIT_SERVERS_DIR/bin/redis-7.0.15
+#   start_server NAME BINARY [ARGS...]  # in $work/NAME; sets $port; stopped on exit
+#   timed NAME CMD                # one run of a shell command under GNU time
+#   best NAME / cpu NAME / peak NAME    # best wall s, its CPU s, highest peak RSS KiB
+
+bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo_root=$(cd "$bench_dir/.." && pwd)
+servers_dir=${RDBKIT_SERVERS_DIR:-$repo_root/.servers}
+me=$(basename "$0" .sh)
+
+die() { echo "$me: error: $*" >&2; exit 1; }
+note() { echo "$me: $*" >&2; }
+
+# need_pkgs CMD:PKG ... installs the Debian package PKG for each missing command CMD.
+need_pkgs() {
+    local missing=() pair
+    for pair in "$@"; do
+        command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "${pair%%:*}" ] || missing+=("${pair#*:}")
+    done
+    [ ${#missing[@]} = 0 ] && return 0
+    [ "$(id -u)" = 0 ] || die "missing: ${missing[*]} (install the Debian packages)"
+    note "installing ${missing[*]}"
+    # No init system here: keep package scripts from starting daemons.
+    local made_policy=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+        chmod 755 /usr/sbin/policy-rc.d
+        made_policy=1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    [ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+    return 0
+}
+
+# The installed server whose name starts with PREFIX (scripts/install-servers.sh).
+server_bin() {
+    local found
+    found=$(ls -d "$servers_dir/bin/$1"* 2>/dev/null | head -n 1)
+    [ -n "$found" ] || die "no $1 server in $servers_dir/bin (run scripts/install-servers.sh)"
+    echo "$found"
+}
+
+cli_bin=$servers_dir/bin/redis-cli
+[ -x "$cli_bin" ] || cli_bin=$(command -v redis-cli || echo redis-cli)
+
+work=$(mktemp -d /tmp/rdbkit-bench.XXXXXX)
+server_pids=()
+cleanup() {
+    local p
+    for p in "${server_pids[@]}"; do
+        kill "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# start_server NAME BINARY [ARGS...]: a server with persistence off in $work/NAME (its
+# dump.rdb is loaded when present there); sets $port and waits until it answers.
+start_server() {
+    local name=$1 binary=$2 dir=$work/$1
+    shift 2
+    mkdir -p "$dir"
+    port=$(free_port)
+    "$binary" --bind 127.0.0.1 --port "$port" --dir "$dir" --dbfilename dump.rdb --save '' \
+        --appendonly no --daemonize no --logfile "$dir/server.log" "$@" &
+    local pid=$!
+    server_pids+=("$pid")
+    # Loading a dump can take a while: PING answers once it is done.
+    for _ in $(seq 1200); do
+        "$cli_bin" -p "$port" PING 2>/dev/null | grep -q PONG && return 0
+        kill -0 "$pid" 2>/dev/null || { cat "$dir/server.log" >&2; die "server $name exited"; }
+        sleep 0.1
+    done
+    die "server $name did not answer on port $port"
+}
+
+cli() { "$cli_bin" -h 127.0.0.1 -p "$port" "$@"; }
+
+# timed NAME CMD: runs the shell command CMD once under GNU time; appends
+# "wall_s peak_kib user_s sys_s" to $work/NAME.times. A failure stops the script.
+timed() {
+    local name=$1 cmd=$2 log=$work/$1.log rc=0
+    /usr/bin/time -o "$work/$name.time" -f '%e %M %U %S' bash -c "$cmd" >"$log" 2>&1 || rc=$?
+    if [ "$rc" != 0 ]; then
+        tail -n 20 "$log" >&2
+        die "$name exited with $rc: $cmd"
+    fi
+    tail -n 1 "$work/$name.time" >>"$work/$name.times"
+}
+
+best() { sort -n -k1,1 "$work/$1.times" | head -n 1 | cut -d' ' -f1; }
+cpu() { sort -n -k1,1 "$work/$1.times" | head -n 1 | awk '{ printf "%.2f", $3 + $4 }'; }
+peak() { sort -n -k2,2 "$work/$1.times" | tail -n 1 | cut -d' ' -f2; }
