@@ -5,11 +5,12 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use xxhash_rust::xxh3::xxh3_128;
 
-/// The fingerprints are already uniformly distributed: hashing them again is waste.
+/// Fingerprints need one multiply to spread over the table (short members are their
+/// own fingerprint, not a hash); hashing them again with SipHash would be waste.
 #[derive(Default)]
-struct Passthrough(u64);
+struct Mix(u64);
 
-impl Hasher for Passthrough {
+impl Hasher for Mix {
     fn finish(&self) -> u64 {
         self.0
     }
@@ -21,7 +22,25 @@ impl Hasher for Passthrough {
     }
 
     fn write_u128(&mut self, v: u128) {
-        self.0 = v as u64;
+        let folded = (v as u64) ^ ((v >> 64) as u64).rotate_left(29);
+        self.0 = folded.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// Members up to this many bytes are their own fingerprint.
+const PACKED_MAX: usize = 15;
+
+/// A member's fingerprint: short members are packed whole with their length in the top
+/// byte (exact, and no hashing); longer ones are a 128-bit hash with the top byte set to
+/// 0xFF, which no packed member has.
+fn fingerprint(member: &[u8]) -> u128 {
+    if member.len() <= PACKED_MAX {
+        let mut b = [0u8; 16];
+        b[..member.len()].copy_from_slice(member);
+        b[15] = member.len() as u8;
+        u128::from_le_bytes(b)
+    } else {
+        xxh3_128(member) | (0xff << 120)
     }
 }
 
@@ -37,7 +56,7 @@ pub const MAX_DUPLICATE_CHECK: usize = 1 << 20;
 /// four million members), while holding no member bytes.
 #[derive(Default)]
 pub(crate) struct DupCheck {
-    seen: HashSet<u128, BuildHasherDefault<Passthrough>>,
+    seen: HashSet<u128, BuildHasherDefault<Mix>>,
 }
 
 impl DupCheck {
@@ -62,7 +81,7 @@ impl DupCheck {
         if self.seen.len() >= MAX_DUPLICATE_CHECK {
             return true;
         }
-        self.seen.insert(xxh3_128(member))
+        self.seen.insert(fingerprint(member))
     }
 }
 
@@ -99,6 +118,20 @@ impl ZsetOrder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packed_and_hashed_fingerprints_never_meet() {
+        let long = [b'x'; 16];
+        assert_ne!(fingerprint(b""), fingerprint(b"\0"));
+        assert_ne!(fingerprint(b"ab"), fingerprint(b"ab\0"));
+        assert_eq!(fingerprint(&long) >> 120, 0xff);
+        assert_eq!(fingerprint(&long[..15]) >> 120, 15);
+        let mut d = DupCheck::default();
+        for m in [&b""[..], b"\0", b"a", b"a\0", &long[..15], &long] {
+            assert!(d.insert(m), "{m:?} is new");
+        }
+        assert!(!d.insert(&long) && !d.insert(b"a\0") && !d.insert(b""));
+    }
 
     #[test]
     fn duplicates_are_found() {

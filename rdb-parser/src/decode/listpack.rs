@@ -1,11 +1,10 @@
 //! Listpack: `total_bytes u32, num_elems u16, elements…, 0xFF`, each element followed by
 //! its back-length.
 
-use nom::bytes::complete::take;
-use nom::number::complete::{le_i16, le_i24, le_i32, le_i64, le_u16, le_u32, u8 as byte};
+use nom::number::complete::{le_u16, le_u32};
 use nom::IResult;
 
-use super::{pos_in, BlobError, Elem};
+use super::{BlobError, Elem};
 
 /// Bytes of the listpack header.
 pub(crate) const HEADER_BYTES: usize = 6;
@@ -67,14 +66,27 @@ impl<'a> Listpack<'a> {
             return Ok(None);
         }
         let bad = |m: &str| BlobError::new(self.pos, format!("listpack element: {m}"));
-        let (after, elem) = element(rest).map_err(|_| bad("invalid encoding or runs past the end"))?;
-        let size = pos_in(rest, after);
-        let (want, want_len) = encode_backlen(size);
-        let got = after.get(..want_len).ok_or_else(|| bad("back-length runs past the end"))?;
-        // At most 5 bytes: compared inline (a memcmp call costs more than the work).
-        if got.iter().zip(&want).any(|(a, b)| a != b) {
-            return Err(bad(&format!("back-length does not match the element size {size}")));
-        }
+        let (elem, size) = element(rest).ok_or_else(|| bad("invalid encoding or runs past the end"))?;
+        let after = &rest[size..];
+        let want_len = if size <= 127 {
+            // The common case: one back-length byte, the size itself.
+            if after.first() != Some(&(size as u8)) {
+                return Err(if after.is_empty() {
+                    bad("back-length runs past the end")
+                } else {
+                    bad(&format!("back-length does not match the element size {size}"))
+                });
+            }
+            1
+        } else {
+            let (want, want_len) = encode_backlen(size);
+            let got = after.get(..want_len).ok_or_else(|| bad("back-length runs past the end"))?;
+            // At most 5 bytes: compared inline (a memcmp call costs more than the work).
+            if got.iter().zip(&want).any(|(a, b)| a != b) {
+                return Err(bad(&format!("back-length does not match the element size {size}")));
+            }
+            want_len
+        };
         // The element plus its back-length must leave room for the terminator.
         if self.pos + size + want_len >= self.blob.len() {
             return Err(bad("element overlaps the terminator"));
@@ -102,39 +114,41 @@ fn header(i: &[u8]) -> IResult<&[u8], (u32, u16)> {
     Ok((i, (total, count)))
 }
 
-/// One element's encoding and data (without the back-length).
-fn element(i: &[u8]) -> IResult<&[u8], Elem<'_>> {
-    let (i, b) = byte(i)?;
-    match b {
-        0x00..=0x7f => Ok((i, Elem::Int(i64::from(b)))),
+/// One element's encoding and data (without the back-length), and its size in bytes;
+/// `None` when the encoding is unknown or runs past the end. Written out by hand: this
+/// runs for every element of every listpack.
+fn element(i: &[u8]) -> Option<(Elem<'_>, usize)> {
+    let b = *i.first()?;
+    let fixed = |n: usize| i.get(1..1 + n);
+    Some(match b {
+        0x00..=0x7f => (Elem::Int(i64::from(b)), 1),
         0x80..=0xbf => {
-            let (i, s) = take(usize::from(b & 0x3f))(i)?;
-            Ok((i, Elem::Bytes(s)))
+            let n = usize::from(b & 0x3f);
+            (Elem::Bytes(i.get(1..1 + n)?), 1 + n)
         }
         0xc0..=0xdf => {
-            let (i, lo) = byte(i)?;
-            let raw = (u16::from(b & 0x1f) << 8) | u16::from(lo);
+            let raw = (u16::from(b & 0x1f) << 8) | u16::from(*i.get(1)?);
             // Two's complement over 13 bits.
-            let v = i64::from(((raw << 3) as i16) >> 3);
-            Ok((i, Elem::Int(v)))
+            (Elem::Int(i64::from(((raw << 3) as i16) >> 3)), 2)
         }
         0xe0..=0xef => {
-            let (i, lo) = byte(i)?;
-            let len = (usize::from(b & 0x0f) << 8) | usize::from(lo);
-            let (i, s) = take(len)(i)?;
-            Ok((i, Elem::Bytes(s)))
+            let n = (usize::from(b & 0x0f) << 8) | usize::from(*i.get(1)?);
+            (Elem::Bytes(i.get(2..2 + n)?), 2 + n)
         }
         0xf0 => {
-            let (i, len) = le_u32(i)?;
-            let (i, s) = take(len as usize)(i)?;
-            Ok((i, Elem::Bytes(s)))
+            let n = u32::from_le_bytes(fixed(4)?.try_into().ok()?) as usize;
+            (Elem::Bytes(i.get(5..5usize.checked_add(n)?)?), 5 + n)
         }
-        0xf1 => le_i16(i).map(|(i, v)| (i, Elem::Int(i64::from(v)))),
-        0xf2 => le_i24(i).map(|(i, v)| (i, Elem::Int(i64::from(v)))),
-        0xf3 => le_i32(i).map(|(i, v)| (i, Elem::Int(i64::from(v)))),
-        0xf4 => le_i64(i).map(|(i, v)| (i, Elem::Int(v))),
-        _ => Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Tag))),
-    }
+        0xf1 => (Elem::Int(i64::from(i16::from_le_bytes(fixed(2)?.try_into().ok()?))), 3),
+        0xf2 => {
+            let x = fixed(3)?;
+            // Sign-extend 24 bits.
+            (Elem::Int(i64::from(i32::from_le_bytes([0, x[0], x[1], x[2]]) >> 8)), 4)
+        }
+        0xf3 => (Elem::Int(i64::from(i32::from_le_bytes(fixed(4)?.try_into().ok()?))), 5),
+        0xf4 => (Elem::Int(i64::from_le_bytes(fixed(8)?.try_into().ok()?)), 9),
+        _ => return None,
+    })
 }
 
 /// The back-length bytes for an element of `size` bytes, exactly as the servers write
