@@ -5,6 +5,8 @@ use std::io::{self, IsTerminal, Read};
 use std::path::Path;
 
 use anyhow::Context;
+
+use crate::readahead::ReadAhead;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Inputs smaller than this get no progress bar.
@@ -35,7 +37,7 @@ impl Input {
         if path == Path::new("-") {
             return Ok(Input {
                 name: "<stdin>".into(),
-                reader: Box::new(io::stdin().lock()),
+                reader: Box::new(ReadAhead::new(io::stdin())?),
                 progress: Progress(None),
             });
         }
@@ -53,9 +55,10 @@ impl Input {
             bar.set_style(style);
             bar
         });
+        // Read on a second thread, so reading overlaps with parsing.
         let reader: Box<dyn Read> = match &progress {
-            Some(bar) => Box::new(bar.wrap_read(file)),
-            None => Box::new(file),
+            Some(bar) => Box::new(ReadAhead::new(bar.wrap_read(file))?),
+            None => Box::new(ReadAhead::new(file)?),
         };
         Ok(Input { name, reader, progress: Progress(progress) })
     }

@@ -25,6 +25,7 @@ mod filter;
 mod input;
 
 mod output;
+mod readahead;
 
 use std::process::ExitCode;
 

@@ -1,87 +1,111 @@
 //! Deep checks the servers apply (or should): unique members and fields, sorted scores.
 
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use xxhash_rust::xxh3::xxh3_128;
-
-/// Fingerprints need one multiply to spread over the table (short members are their
-/// own fingerprint, not a hash); hashing them again with SipHash would be waste.
-#[derive(Default)]
-struct Mix(u64);
-
-impl Hasher for Mix {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-
-    fn write_u128(&mut self, v: u128) {
-        let folded = (v as u64) ^ ((v >> 64) as u64).rotate_left(29);
-        self.0 = folded.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
 
 /// Members up to this many bytes are their own fingerprint.
 const PACKED_MAX: usize = 15;
 
-/// A member's fingerprint: short members are packed whole with their length in the top
-/// byte (exact, and no hashing); longer ones are a 128-bit hash with the top byte set to
-/// 0xFF, which no packed member has.
+/// A member's fingerprint, never 0 (the table's "empty"): short members are packed whole
+/// with their length + 1 in the top byte (exact, and no hashing); longer ones are a
+/// 128-bit hash with the top byte set to 0xFF, which no packed member has.
 fn fingerprint(member: &[u8]) -> u128 {
     if member.len() <= PACKED_MAX {
         let mut b = [0u8; 16];
         b[..member.len()].copy_from_slice(member);
-        b[15] = member.len() as u8;
+        b[15] = member.len() as u8 + 1;
         u128::from_le_bytes(b)
     } else {
         xxh3_128(member) | (0xff << 120)
     }
 }
 
+/// Where a fingerprint starts probing: a folded multiply (as foldhash does) brings
+/// every input bit into the low bits.
+fn slot(fp: u128, mask: usize) -> usize {
+    let m = u128::from((fp as u64) ^ 0x243f_6a88_85a3_08d3) * u128::from(((fp >> 64) as u64) ^ 0x1319_8a2e_0370_7344);
+    ((m as u64) ^ ((m >> 64) as u64)) as usize & mask
+}
+
 /// How many members of one collection are checked for duplicates.
 ///
-/// The check keeps 16 bytes per member (about 20 MiB with the table's overhead for this
-/// many); past it the check stops rather than let one huge key break the memory bound.
+/// The check keeps 16 bytes per member in a table at most three quarters full (32 MiB
+/// for this many); past it the check stops rather than let one huge key break the
+/// memory bound.
 pub const MAX_DUPLICATE_CHECK: usize = 1 << 20;
+
+/// Smallest table.
+const MIN_SLOTS: usize = 64;
+/// Tables larger than this are freed between collections, so that the many small
+/// collections after a big one do not each clear a big table.
+const KEEP_SLOTS: usize = 1 << 10;
 
 /// Detects repeated members of one collection, by 128-bit fingerprint.
 ///
 /// A 128-bit hash makes a false "duplicate" practically impossible (about 2^-100 for
-/// four million members), while holding no member bytes.
+/// four million members), while holding no member bytes. The table is open addressing
+/// with linear probing; between collections only the slots in use are cleared.
 #[derive(Default)]
 pub(crate) struct DupCheck {
-    seen: HashSet<u128, BuildHasherDefault<Mix>>,
+    slots: Vec<u128>,
+    len: usize,
 }
 
 impl DupCheck {
     /// Forgets the previous collection.
     pub(crate) fn reset(&mut self) {
-        if self.seen.capacity() > 4096 {
-            self.seen = HashSet::default();
-        } else {
-            self.seen.clear();
+        if self.slots.len() > KEEP_SLOTS {
+            self.slots = Vec::new();
+        } else if self.len > 0 {
+            self.slots.fill(0);
         }
+        self.len = 0;
     }
 
     /// Sizes the table once for a collection of `n` members (up to the cap), instead of
-    /// letting it double (and briefly hold two tables) while it fills.
+    /// letting it double while it fills.
     pub(crate) fn reserve(&mut self, n: u64) {
         let n = usize::try_from(n).unwrap_or(MAX_DUPLICATE_CHECK).min(MAX_DUPLICATE_CHECK);
-        self.seen.reserve(n);
+        if self.len == 0 && n * 4 > self.slots.len() * 3 {
+            self.slots = vec![0; (n * 4 / 3 + 1).next_power_of_two().max(MIN_SLOTS)];
+        }
     }
 
     /// Returns false when `member` was already seen in this collection.
     pub(crate) fn insert(&mut self, member: &[u8]) -> bool {
-        if self.seen.len() >= MAX_DUPLICATE_CHECK {
+        if self.len >= MAX_DUPLICATE_CHECK {
             return true;
         }
-        self.seen.insert(fingerprint(member))
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
+            self.grow();
+        }
+        let fp = fingerprint(member);
+        let mask = self.slots.len() - 1;
+        let mut i = slot(fp, mask);
+        loop {
+            match self.slots[i] {
+                0 => {
+                    self.slots[i] = fp;
+                    self.len += 1;
+                    return true;
+                }
+                seen if seen == fp => return false,
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    /// Doubles the table (at least `MIN_SLOTS`), re-placing what it holds.
+    fn grow(&mut self) {
+        let size = (self.slots.len() * 2).max(MIN_SLOTS);
+        let old = std::mem::replace(&mut self.slots, vec![0; size]);
+        let mask = self.slots.len() - 1;
+        for fp in old.into_iter().filter(|&fp| fp != 0) {
+            let mut i = slot(fp, mask);
+            while self.slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = fp;
+        }
     }
 }
 
@@ -125,7 +149,8 @@ mod tests {
         assert_ne!(fingerprint(b""), fingerprint(b"\0"));
         assert_ne!(fingerprint(b"ab"), fingerprint(b"ab\0"));
         assert_eq!(fingerprint(&long) >> 120, 0xff);
-        assert_eq!(fingerprint(&long[..15]) >> 120, 15);
+        assert_eq!(fingerprint(&long[..15]) >> 120, 16);
+        assert_ne!(fingerprint(b""), 0);
         let mut d = DupCheck::default();
         for m in [&b""[..], b"\0", b"a", b"a\0", &long[..15], &long] {
             assert!(d.insert(m), "{m:?} is new");
