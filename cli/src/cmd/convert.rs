@@ -10,6 +10,7 @@ use crate::exit::Code;
 use crate::filter::key_filter;
 use crate::input::Input;
 use crate::output::paths::check_distinct;
+use crate::output::pipeline::Pipeline;
 use crate::output::{record, Output};
 use crate::CmdResult;
 
@@ -39,38 +40,46 @@ pub fn run(a: &ConvertArgs, quiet: bool) -> CmdResult {
     Ok(Code::Ok)
 }
 
-/// Streams one record per key; as a JSON array when `array` is set.
+/// Streams one record per key; as a JSON array when `array` is set. Records are
+/// formatted and written on a second thread ([`Pipeline`]) while the next keys are read.
 fn write_records(input: Input, filter: &KeyFilter, out: &mut Output, array: bool, relaxed: bool) -> anyhow::Result<()> {
     let Input { name, reader, progress } = input;
     let mut r = RdbReader::with_options(reader, super::reader_options(relaxed));
     let mut v = Filtered::new(EntryBuilder::new(), filter);
-    let mut line = Vec::with_capacity(4096);
-    let mut first = true;
+    let mut any = false;
     if array {
         out.write_all(b"[")?;
     }
-    loop {
-        match r.next_record(&mut v).map_err(|e| super::read_error(e, &name))? {
-            Step::End => break,
-            Step::Record => {}
-            Step::Key => {
-                let Some(entry) = v.inner.take() else { continue };
-                line.clear();
-                if array {
-                    line.extend_from_slice(if first { b"\n" } else { b",\n" });
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let mut first = true;
+        let format = move |line: &mut Vec<u8>, entry: &rdb_parser::Entry| {
+            if array {
+                line.extend_from_slice(if first { b"\n" } else { b",\n" });
+            }
+            first = false;
+            record::write(line, entry);
+            if !array {
+                line.push(b'\n');
+            }
+        };
+        let mut pipeline = Pipeline::start(scope, &mut *out, format);
+        loop {
+            match r.next_record(&mut v).map_err(|e| super::read_error(e, &name))? {
+                Step::End => break,
+                Step::Record => {}
+                Step::Key => {
+                    if let Some(entry) = v.inner.take() {
+                        any = true;
+                        pipeline.push(entry)?;
+                    }
                 }
-                record::write(&mut line, &entry);
-                if !array {
-                    line.push(b'\n');
-                }
-                out.write_all(&line)?;
-                first = false;
             }
         }
-    }
+        pipeline.finish()
+    })?;
     super::trailing_bytes(r, &name)?;
     if array {
-        out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+        out.write_all(if any { b"\n]\n" } else { b"]\n" })?;
     }
     drop(progress);
     Ok(())

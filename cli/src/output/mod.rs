@@ -4,6 +4,7 @@ mod atomic;
 pub mod cleanup;
 pub mod json;
 pub mod paths;
+pub mod pipeline;
 pub mod record;
 
 use std::fmt;
