@@ -50,12 +50,16 @@ cli_bin=$servers_dir/bin/redis-cli
 
 work=$(mktemp -d /tmp/rdbkit-bench.XXXXXX)
 server_pids=()
-cleanup() {
+stop_servers() {
     local p
     for p in "${server_pids[@]}"; do
         kill "$p" 2>/dev/null || true
         wait "$p" 2>/dev/null || true
     done
+    server_pids=()
+}
+cleanup() {
+    stop_servers
     rm -rf "$work"
 }
 trap cleanup EXIT
