@@ -270,7 +270,7 @@ row_aof() {
 
 row_backup() {
     if ! "$rdbkit" backup --help >/dev/null 2>&1; then
-        skip "backup run" "redis-cli --rdb - | gzip -1" "rdbkit backup does not exist yet"
+        skip "backup run" "redis-cli --rdb - piped to gzip -1" "rdbkit backup does not exist yet"
         return
     fi
     local f server cmd
@@ -282,7 +282,7 @@ row_backup() {
     cmd=${backup_cmd//\{port\}/$port}
     cmd=${cmd//\{dir\}/$work/backups}
     compare backup "$runs" "'$rdbkit' $cmd" rdb-gzip "'$cli_bin' -p $port --rdb - 2>/dev/null | gzip -1 > '$work/peer.rdb.gz'"
-    row "backup run" "redis-cli --rdb - | gzip -1" "$(size_of "$f")" "$(best backup)" "$(best rdb-gzip)" "$(peak backup)" 1
+    row "backup run" "redis-cli --rdb - piped to gzip -1" "$(size_of "$f")" "$(best backup)" "$(best rdb-gzip)" "$(peak backup)" 1
 }
 
 row_accuracy() {
