@@ -73,6 +73,10 @@ rdbkit memory dump.rdb --allocator jemalloc-16 --server-version 7.2 --type hash 
     /// Back up live servers (standalone, Sentinel, cluster) or files to a directory or S3;
     /// list, verify, restore, prune, schedule (docs/backup.md).
     Backup(crate::cmd::backup::args::BackupArgs),
+    /// Append-only files: check and repair like redis-check-aof, inspect, rewrite offline.
+    #[command(after_help = "Examples:\n  rdbkit aof check /var/lib/redis/appendonlydir --fix\n  \
+rdbkit aof info appendonlydir")]
+    Aof(crate::cmd::aof::AofArgs),
 }
 
 /// Output format of `info` and `verify`.

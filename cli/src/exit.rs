@@ -75,6 +75,9 @@ pub fn classify(err: &anyhow::Error) -> Code {
         if let Some(e) = cause.downcast_ref::<backup::Error>() {
             return backup_code(e);
         }
+        if let Some(e) = cause.downcast_ref::<aof_tools::Error>() {
+            return if e.is_io() { Code::Io } else { Code::BadData };
+        }
         if let Some(c) = cause.downcast_ref::<Coded>() {
             return c.code;
         }

@@ -43,6 +43,7 @@ fn main() -> ExitCode {
         Command::Restore(a) => cmd::restore::run(a, cli.quiet),
         Command::Memory(a) => cmd::memory::run(a, cli.quiet),
         Command::Backup(a) => cmd::backup::run(a, cli.quiet),
+        Command::Aof(a) => cmd::aof::run(a, cli.quiet),
     };
     let partial = cmd::take_partial();
     for note in &partial {

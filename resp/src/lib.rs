@@ -12,6 +12,8 @@
 //!   and ASK);
 //! - [`replication::start_snapshot`] takes a snapshot over the replication protocol
 //!   (what `redis-cli --rdb` does), [`sentinel`] finds the node to take it from;
+//! - [`request`] parses client requests (multibulk in place, inline commands split like
+//!   the server splits them);
 //! - [`rewrite`] turns an RDB visitor's keys into the commands a server's AOF rewrite
 //!   would write.
 #![deny(missing_docs)]
@@ -24,6 +26,7 @@ mod frame;
 mod info;
 mod link;
 pub mod replication;
+pub mod request;
 pub mod rewrite;
 pub mod sentinel;
 mod tls;

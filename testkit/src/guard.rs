@@ -36,6 +36,10 @@ pub struct StartOptions {
     /// An RDB file to copy into the server directory as `dump.rdb` before
     /// starting, so the server loads it.
     pub rdb: Option<PathBuf>,
+    /// An AOF to copy into the server directory before starting: a directory becomes
+    /// `appendonlydir/`, a file `appendonly.aof` (start with `--appendonly yes` so the
+    /// server loads it).
+    pub aof: Option<PathBuf>,
     /// Start with `--cluster-enabled yes` and a `nodes.conf` in the server
     /// directory.
     pub cluster: bool,
@@ -46,7 +50,13 @@ pub struct StartOptions {
 
 impl Default for StartOptions {
     fn default() -> Self {
-        StartOptions { extra_args: Vec::new(), rdb: None, cluster: false, ready_timeout: Duration::from_secs(10) }
+        StartOptions {
+            extra_args: Vec::new(),
+            rdb: None,
+            aof: None,
+            cluster: false,
+            ready_timeout: Duration::from_secs(10),
+        }
     }
 }
 
@@ -94,6 +104,10 @@ impl ServerGuard {
         if let Some(rdb) = &opts.rdb {
             std::fs::copy(rdb, dir.path().join(DUMP_FILE))
                 .with_context(|| format!("copying {} into the server directory", rdb.display()))?;
+        }
+        if let Some(aof) = &opts.aof {
+            copy_aof(aof, dir.path())
+                .with_context(|| format!("copying {} into the server directory", aof.display()))?;
         }
         let port = free_port()?;
         let mut args: Vec<String> = vec![
@@ -318,6 +332,23 @@ impl From<anyhow::Error> for StartError {
 pub fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).context("binding 127.0.0.1:0")?;
     Ok(listener.local_addr().context("reading the bound port")?.port())
+}
+
+/// Copies an AOF directory to `<dir>/appendonlydir`, or a file to `<dir>/appendonly.aof`.
+pub fn copy_aof(aof: &Path, dir: &Path) -> Result<()> {
+    if aof.is_dir() {
+        let dest = dir.join("appendonlydir");
+        std::fs::create_dir_all(&dest)?;
+        for entry in std::fs::read_dir(aof)? {
+            let entry = entry?;
+            if entry.path().is_file() {
+                std::fs::copy(entry.path(), dest.join(entry.file_name()))?;
+            }
+        }
+    } else {
+        std::fs::copy(aof, dir.join("appendonly.aof"))?;
+    }
+    Ok(())
 }
 
 fn path_arg(path: &Path) -> Result<String> {

@@ -38,6 +38,7 @@ mod reply;
 mod rng;
 pub mod s3;
 pub mod servers;
+pub mod workload;
 
 pub use expiry::ExpiryLog;
 pub use features::Features;

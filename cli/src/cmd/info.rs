@@ -307,6 +307,10 @@ fn text(j: &Value) -> String {
 }
 
 pub fn run(a: &InfoArgs, quiet: bool) -> CmdResult {
+    if super::aof::is_aof_input(&a.file) {
+        let args = super::aof::args::InfoArgs { path: a.file.clone(), format: a.format };
+        return super::aof::info::run(&args, quiet);
+    }
     let size = std::fs::metadata(&a.file).ok().filter(|m| m.is_file()).map(|m| m.len());
     let input = Input::open(&a.file, quiet)?;
     let name = input.name.clone();

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod aof;
 pub mod backup;
 pub mod convert;
 mod dupcheck;

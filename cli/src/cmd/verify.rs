@@ -55,6 +55,12 @@ pub fn run(a: &VerifyArgs, quiet: bool) -> CmdResult {
     let mut worst = Code::Ok;
     let mut results = Vec::new();
     for path in &a.files {
+        if super::aof::is_aof_input(path) {
+            let (code, result) = super::aof::verify(path, a.format == ReportFormat::Text);
+            worst = worst.max(code);
+            results.push(result);
+            continue;
+        }
         let started = Instant::now();
         let size = std::fs::metadata(path).ok().filter(|m| m.is_file()).map(|m| m.len());
         let mut tally = Tally { header: None, keys: 0, checksum: None, filter: RepeatFilter::new(size) };

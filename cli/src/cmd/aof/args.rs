@@ -1,0 +1,58 @@
+//! Arguments of `rdbkit aof`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+#[derive(Args)]
+pub struct AofArgs {
+    #[command(subcommand)]
+    pub command: AofCommand,
+}
+
+#[derive(Subcommand)]
+pub enum AofCommand {
+    /// Check an AOF like redis-check-aof: same verdict, same "ok up to" offset.
+    ///
+    /// PATH is an appendonlydir, its manifest, a data directory, or one AOF file. With
+    /// --fix the torn or broken tail of the last file is cut (the original is kept as a
+    /// backup, the cut file replaces it atomically); with --truncate-to-timestamp the last
+    /// file is cut at the first `#TS:` annotation later than the time. Never prompts.
+    /// Exits 0 when the AOF is (now) valid, 1 when it is not, 3 on I/O errors.
+    #[command(after_help = "Examples:\n  rdbkit aof check /var/lib/redis/appendonlydir\n  \
+rdbkit aof check /var/lib/redis/appendonlydir --fix --dry-run\n  \
+rdbkit aof check appendonlydir --truncate-to-timestamp $(date -d '10:42' +%s)")]
+    Check(CheckArgs),
+    /// Parts, sizes, commands per name, transactions and the time range of `#TS:` marks.
+    #[command(
+        after_help = "Examples:\n  rdbkit aof info /var/lib/redis/appendonlydir\n  rdbkit aof info appendonly.aof --format json"
+    )]
+    Info(InfoArgs),
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// The AOF: appendonlydir, manifest, data directory or single file.
+    pub path: PathBuf,
+    /// Cut the invalid tail of the last file (keeps a backup).
+    #[arg(long, conflicts_with = "truncate_to_timestamp")]
+    pub fix: bool,
+    /// Cut the last file at the first `#TS:` annotation later than this Unix time (seconds).
+    #[arg(long, value_name = "UNIX_S")]
+    pub truncate_to_timestamp: Option<i64>,
+    /// Show what --fix or --truncate-to-timestamp would cut; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Where to keep the original of a cut file (default: next to it).
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct InfoArgs {
+    /// The AOF: appendonlydir, manifest, data directory or single file.
+    pub path: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: crate::args::ReportFormat,
+}
