@@ -8,15 +8,23 @@
 //! - [`layout`]: which files make up an AOF, from a directory, a manifest or one file;
 //! - [`reader`]: a streaming reader of every part in load order (RDB bases through
 //!   `rdb-parser`, RESP commands parsed in place), with the servers' torn-tail rule;
-//! - [`check`]: the verdict and offsets of `redis-check-aof`; [`fix`] cuts a file safely.
+//! - [`check`]: the verdict and offsets of `redis-check-aof`; [`fix`] cuts a file safely;
+//! - [`replay`]: every command a server logs, applied to a compact [`dataset::Dataset`];
+//! - [`emit`] writes a dataset as records, an RDB or commands; [`rewrite`] writes a new
+//!   AOF directory atomically.
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod dataset;
+pub mod emit;
 mod error;
 pub mod fix;
+mod hll;
 pub mod layout;
 pub mod manifest;
 pub mod reader;
+pub mod replay;
+pub mod rewrite;
 
 pub use error::{Error, Position, Result};
 pub use layout::{Encoding, Layout, Part};

@@ -132,6 +132,8 @@ pub enum ConvertTo {
     Resp,
     /// An RDB file for the target server (`--target` / `--rdb-version`).
     Rdb,
+    /// A new appendonlydir (`-o OUTDIR`) that the target server loads.
+    Aof,
 }
 
 /// Key filters shared by the commands that read keys.
@@ -151,7 +153,7 @@ pub struct FilterArgs {
 
 #[derive(Args)]
 pub struct ConvertArgs {
-    /// The RDB file (`-` for stdin).
+    /// The RDB file (`-` for stdin), or an AOF (appendonlydir, manifest, AOF file).
     pub input: PathBuf,
     /// Output format.
     #[arg(long, value_enum)]

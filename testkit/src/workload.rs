@@ -90,11 +90,6 @@ impl Gen<'_> {
         cmd(self.conn, &["GETSET", "s:getset", &v])?;
         cmd(self.conn, &["MSET", "s:m1", &v, "s:m2", &k])?;
         cmd(self.conn, &["SETNX", &format!("s:nx:{}", self.r.below(10)), "first"])?;
-        cmd(self.conn, &["PFADD", &format!("s:hll:{}", self.r.below(3)), &v, &k, &i.to_string()])?;
-        if i % 7 == 0 {
-            cmd(self.conn, &["PFMERGE", "s:hll:merged", "s:hll:0", "s:hll:1"])?;
-            cmd(self.conn, &["PFCOUNT", "s:hll:2"])?;
-        }
         cmd(
             self.conn,
             &["BITFIELD", "s:bitfield", "SET", "u8", "#1", &self.r.below(256).to_string(), "INCRBY", "i5", "100", "3"],

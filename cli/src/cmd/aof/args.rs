@@ -28,6 +28,37 @@ rdbkit aof check appendonlydir --truncate-to-timestamp $(date -d '10:42' +%s)")]
         after_help = "Examples:\n  rdbkit aof info /var/lib/redis/appendonlydir\n  rdbkit aof info appendonly.aof --format json"
     )]
     Info(InfoArgs),
+    /// Compact an AOF offline: replay it and write a new base, an empty incr file and a
+    /// manifest into OUTDIR (written under a temporary name, then renamed).
+    ///
+    /// The result holds what the server would hold after loading the input (a torn tail
+    /// of the last file is left out, as the server leaves it out). OUTDIR must not exist
+    /// or be empty; point the server's `appenddirname` at it, or move it into place while
+    /// the server is stopped.
+    #[command(
+        after_help = "Examples:\n  rdbkit aof rewrite /var/lib/redis/appendonlydir -o /var/lib/redis/appendonlydir.new\n  \
+rdbkit aof rewrite appendonly.aof -o newdir --target redis-7.0 --preamble resp"
+    )]
+    Rewrite(RewriteArgs),
+}
+
+#[derive(Args)]
+pub struct RewriteArgs {
+    /// The AOF: appendonlydir, manifest, data directory or single file.
+    pub path: PathBuf,
+    /// Directory to create.
+    #[arg(short, long, value_name = "OUTDIR")]
+    pub output: PathBuf,
+    /// Base format: rdb (the default, as servers write it) or resp (commands; like the
+    /// servers' own RESP rewrite it cannot keep pending stream entries whose entry was
+    /// deleted).
+    #[arg(long, value_name = "FORMAT")]
+    pub preamble: Option<String>,
+    /// Server that will load the result (default: the one that wrote the input's base).
+    #[arg(long, value_name = "SERVER")]
+    pub target: Option<String>,
+    #[command(flatten)]
+    pub replay: super::replay::ReplayArgs,
 }
 
 #[derive(Args)]

@@ -2,7 +2,10 @@
 
 pub mod args;
 mod check;
+pub mod convert;
 pub mod info;
+pub mod replay;
+mod rewrite;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -21,16 +24,18 @@ pub fn run(a: &AofArgs, quiet: bool) -> CmdResult {
     match &a.command {
         AofCommand::Check(c) => check::run(c),
         AofCommand::Info(i) => info::run(i, quiet),
+        AofCommand::Rewrite(r) => rewrite::run(r, quiet),
     }
 }
 
-/// True when `path` is an AOF rather than an RDB dump: a directory, a manifest, or a
-/// file that starts with a RESP array or an annotation.
+/// True when `path` is an AOF rather than an RDB dump: a directory, a manifest, a file
+/// that starts with a RESP array or an annotation, or a `*.aof` file (an RDB preamble
+/// followed by commands, as Redis 4.0-6.2 write `appendonly.aof`).
 pub fn is_aof_input(path: &Path) -> bool {
     if path == Path::new("-") {
         return false;
     }
-    if path.is_dir() {
+    if path.is_dir() || path.extension().is_some_and(|e| e == "aof") {
         return true;
     }
     let mut head = [0u8; 512];
