@@ -9,21 +9,10 @@ mod util;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use testkit::servers::{find, Flavor, ServerBin, ServerLine};
-use testkit::workload::{self, Workload};
+use testkit::servers::{Flavor, ServerBin};
 use testkit::{ServerGuard, StartOptions};
+use util::aof::{real_aof, servers};
 use util::{describe, path_str, rdbkit, shared_fixtures};
-
-/// Server lines whose AOFs are checked (Redis 8 lines are used when installed).
-const LINES: [ServerLine; 4] =
-    [(Flavor::Redis, 6, 2), (Flavor::Redis, 7, 0), (Flavor::Valkey, 8, 1), (Flavor::Valkey, 9, 1)];
-const OPTIONAL: [ServerLine; 2] = [(Flavor::Redis, 8, 0), (Flavor::Redis, 8, 6)];
-
-pub fn servers() -> Vec<ServerBin> {
-    let mut all = testkit::require(&LINES).expect("servers");
-    all.extend(OPTIONAL.iter().filter_map(|l| find(*l).ok().flatten()));
-    all
-}
 
 /// The server binary under a name that makes it run as its AOF checker.
 struct Checker {
@@ -77,39 +66,6 @@ fn rdbkit_check(target: &Path, extra: &[&str]) -> (i32, Option<u64>, String) {
         .find_map(|l| l.split("valid up to offset ").nth(1))
         .and_then(|s| s.split(' ').next()?.parse().ok());
     (out.status.code().unwrap_or(-1), at, describe(&out))
-}
-
-/// Writes a real AOF with `server` (RESP only, a rewrite half way); returns the server
-/// directory's AOF (appendonlydir or appendonly.aof) copied to `into`.
-pub fn real_aof(server: &ServerBin, preamble: bool, into: &Path) -> PathBuf {
-    let opts = StartOptions {
-        extra_args: [
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "always",
-            "--aof-use-rdb-preamble",
-            if preamble { "yes" } else { "no" },
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect(),
-        ..StartOptions::default()
-    };
-    let guard = ServerGuard::start_with(server, &opts).expect("start");
-    let mut conn = guard.conn().expect("conn");
-    workload::run(&mut conn, server.features(), &Workload { rounds: 12, ..Workload::default() }).expect("workload");
-    workload::wait_rewrite(&mut conn).expect("rewrite done");
-    let multi = guard.dir().join("appendonlydir");
-    let dest = into.join(format!("{}-{}", server.name(), if preamble { "rdb" } else { "resp" }));
-    std::fs::create_dir_all(&dest).expect("mkdir");
-    if multi.is_dir() {
-        testkit::guard::copy_aof(&multi, &dest).expect("copy");
-        dest.join("appendonlydir")
-    } else {
-        testkit::guard::copy_aof(&guard.dir().join("appendonly.aof"), &dest).expect("copy");
-        dest.join("appendonly.aof")
-    }
 }
 
 /// The last file a server loads (the one corruptions go into).

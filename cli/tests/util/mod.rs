@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod aof;
 pub mod dumps;
 pub mod tls;
 
