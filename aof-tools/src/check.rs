@@ -293,10 +293,37 @@ impl Walk<'_> {
 type PartOutcome = std::result::Result<FileCheck, String>;
 
 fn check_part(part: &Part, last: bool, truncate_to: Option<i64>, line: &mut i64) -> Result<PartOutcome> {
-    let path = &part.path;
+    let file = File::open(&part.path).map_err(|e| Error::io(&part.path, e))?;
+    check_input(&part.path, part.size, part.encoding, Box::new(file), last, truncate_to, line)
+}
+
+/// Checks one file's bytes from any source, as the last file, with the line counter at
+/// 1 (for fuzzing and tests): `Err` holds a fatal message.
+pub fn check_bytes(bytes: &[u8], truncate_to: Option<i64>) -> Result<std::result::Result<FileCheck, String>> {
+    let encoding = if bytes.is_empty() {
+        Encoding::Empty
+    } else if crate::layout::starts_like_rdb(bytes) {
+        Encoding::Rdb
+    } else {
+        Encoding::Resp
+    };
+    let input: Box<dyn Read> = Box::new(Cursor::new(bytes.to_vec()));
+    check_input(Path::new("<input>"), bytes.len() as u64, encoding, input, true, truncate_to, &mut 1)
+}
+
+fn check_input(
+    path: &Path,
+    size: u64,
+    encoding: Encoding,
+    file: Box<dyn Read>,
+    last: bool,
+    truncate_to: Option<i64>,
+    line: &mut i64,
+) -> Result<PartOutcome> {
+    let path = &path.to_path_buf();
     let mut fc = FileCheck {
         path: path.clone(),
-        size: part.size,
+        size,
         last,
         status: Status::Valid,
         ok_up_to: 0,
@@ -305,13 +332,12 @@ fn check_part(part: &Part, last: bool, truncate_to: Option<i64>, line: &mut i64)
         rdb: None,
         commands: 0,
     };
-    if part.encoding == Encoding::Empty {
+    if encoding == Encoding::Empty {
         fc.status = Status::Empty;
         fc.line = *line;
         return Ok(Ok(fc));
     }
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let (input, start): (Box<dyn Read>, u64) = if part.encoding == Encoding::Rdb {
+    let (input, start): (Box<dyn Read>, u64) = if encoding == Encoding::Rdb {
         let mut r = RdbReader::new(file);
         if let Err(e) = r.read_all(&mut NullVisitor) {
             if e.is_io() {
@@ -329,7 +355,7 @@ fn check_part(part: &Part, last: bool, truncate_to: Option<i64>, line: &mut i64)
         };
         (tail, end)
     } else {
-        (Box::new(file), 0)
+        (file, 0)
     };
     let reader = CReader { inner: BufReader::with_capacity(1 << 20, input), pos: start, path: path.clone() };
     let mut w = Walk { r: reader, line, error: None, epos: 0, multi: 0, commands: 0, scratch: Vec::new() };
@@ -395,7 +421,7 @@ fn check_part(part: &Part, last: bool, truncate_to: Option<i64>, line: &mut i64)
     fc.line = *w.line;
     fc.commands = w.commands;
     fc.error = w.error.take();
-    if part.size > pos {
+    if size > pos {
         fc.status = Status::Invalid;
         if fc.error.is_none() {
             fc.error = Some((pos, "the file ends inside a command".into()));

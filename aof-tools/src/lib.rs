@@ -19,7 +19,6 @@ pub mod dataset;
 pub mod emit;
 mod error;
 pub mod fix;
-mod hll;
 pub mod layout;
 pub mod manifest;
 pub mod reader;

@@ -14,7 +14,7 @@ use std::io::{Cursor, Read};
 use std::path::Path;
 use std::sync::Arc;
 
-use rdb_parser::{RdbReader, Visitor};
+use rdb_parser::{RdbReader, ReaderOptions, Visitor};
 use resp::request::{parse_request, Args, DEFAULT_MAX_BULK};
 use resp::ParseError;
 
@@ -44,6 +44,8 @@ pub struct ReadOptions {
     pub max_bulk: usize,
     /// Told how many bytes were read, as reading goes.
     pub progress: Option<Progress>,
+    /// Options of the RDB reader for bases and preambles.
+    pub rdb: ReaderOptions,
 }
 
 impl Default for ReadOptions {
@@ -53,6 +55,7 @@ impl Default for ReadOptions {
             max_command_bytes: 4 << 30,
             max_bulk: DEFAULT_MAX_BULK.max(1 << 30),
             progress: None,
+            rdb: ReaderOptions::default(),
         }
     }
 }
@@ -202,11 +205,40 @@ fn read_part<H: Handler>(part: &Part, last: bool, base: u64, options: &ReadOptio
     let path = part.path.as_path();
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let input = Counting { inner: file, base, read: 0, progress: options.progress.clone() };
-    if part.encoding == Encoding::Empty {
+    read_input(path, part.encoding, Box::new(input), last, options, h)
+}
+
+/// Reads one file's bytes from any source (`name` is only used in errors).
+pub fn read_stream<H: Handler>(
+    name: &Path,
+    bytes: Vec<u8>,
+    last: bool,
+    options: &ReadOptions,
+    h: &mut H,
+) -> Result<PartEnd> {
+    let encoding = if bytes.is_empty() {
+        Encoding::Empty
+    } else if crate::layout::starts_like_rdb(&bytes) {
+        Encoding::Rdb
+    } else {
+        Encoding::Resp
+    };
+    read_input(name, encoding, Box::new(Cursor::new(bytes)), last, options, h)
+}
+
+fn read_input<H: Handler>(
+    path: &Path,
+    encoding: Encoding,
+    input: Box<dyn Read>,
+    last: bool,
+    options: &ReadOptions,
+    h: &mut H,
+) -> Result<PartEnd> {
+    if encoding == Encoding::Empty {
         return Ok(PartEnd { commands: 0, rdb_end: None, truncated: None });
     }
-    let (source, start, rdb_end): (Box<dyn Read>, u64, Option<u64>) = if part.encoding == Encoding::Rdb {
-        let mut r = RdbReader::new(input);
+    let (source, start, rdb_end): (Box<dyn Read>, u64, Option<u64>) = if encoding == Encoding::Rdb {
+        let mut r = RdbReader::with_options(input, options.rdb);
         r.read_all(h.rdb()).map_err(|source| Error::Rdb { path: path.to_path_buf(), source })?;
         let end = r.offset();
         let (rest, inner) = r.into_remainder();

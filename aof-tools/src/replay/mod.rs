@@ -10,6 +10,7 @@
 mod args;
 mod functions;
 mod hashes;
+mod hll;
 mod keys;
 mod lists;
 mod sets;

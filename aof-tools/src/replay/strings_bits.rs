@@ -221,5 +221,5 @@ pub fn bitop(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
 }
 
 pub fn hll(cx: &mut Ctx, name: &[u8], argv: &[&[u8]]) -> Outcome {
-    crate::hll::command(cx, name, argv)
+    super::hll::command(cx, name, argv)
 }
