@@ -76,7 +76,8 @@ pub fn classify(err: &anyhow::Error) -> Code {
             return backup_code(e);
         }
         if let Some(e) = cause.downcast_ref::<aof_tools::Error>() {
-            return if e.is_io() { Code::Io } else { Code::BadData };
+            let resources = matches!(e, aof_tools::Error::MemoryBudget { .. });
+            return if e.is_io() || resources { Code::Io } else { Code::BadData };
         }
         if let Some(c) = cause.downcast_ref::<Coded>() {
             return c.code;

@@ -86,6 +86,19 @@ fn torn_tails_are_left_out_like_the_server_does_and_unknown_commands_stop() {
     assert!(!dir.path().join("out").exists(), "no partial output");
 }
 
+#[test]
+fn a_dataset_larger_than_the_budget_fails_cleanly() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = dir.path().join("appendonly.aof");
+    write(&f, &cmd(&["SET", "k", "v"]));
+    let out = rdbkit(&["aof", "rewrite", path_str(&f), "-o", path_str(&dir.path().join("out")), "--memory-budget", "1M"]);
+    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("memory budget of 1048576 bytes"), "{}", describe(&out));
+    assert!(!dir.path().join("out").exists());
+    let out = rdbkit(&["aof", "rewrite", path_str(&f), "-o", path_str(&dir.path().join("out")), "--memory-budget", "64G"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+}
+
 fn checker(server: &ServerBin, dir: &Path) -> std::path::PathBuf {
     let name = if server.flavor == Flavor::Valkey { "valkey-check-aof" } else { "redis-check-aof" };
     let p = dir.join(name);

@@ -121,7 +121,29 @@ impl Ctx {
 
     fn put(&mut self, key: &[u8], value: Value, expire_at_ms: Option<i64>) {
         let db = self.db;
-        self.data.db(db).insert(key.into(), Slot { value, expire_at_ms });
+        let keys = self.data.db(db);
+        // An overwrite keeps the key's allocation.
+        match keys.get_mut(key) {
+            Some(slot) => *slot = Slot { value, expire_at_ms },
+            None => {
+                keys.insert(key.into(), Slot { value, expire_at_ms });
+            }
+        }
+    }
+
+    /// Sets a string value, reusing the old string's buffer when there is one.
+    fn put_str(&mut self, key: &[u8], bytes: &[u8], expire_at_ms: Option<i64>) {
+        if let Some(slot) = self.slot(key) {
+            slot.expire_at_ms = expire_at_ms;
+            if let Value::Str(s) = &mut slot.value {
+                s.clear();
+                s.extend_from_slice(bytes);
+                return;
+            }
+            slot.value = Value::Str(bytes.to_vec());
+            return;
+        }
+        self.put(key, Value::Str(bytes.to_vec()), expire_at_ms);
     }
 
     /// Deletes `key` when its collection became empty (servers never keep empty ones).
@@ -240,7 +262,7 @@ pub struct Replayer {
     multi: Option<(Vec<u8>, Vec<Position>)>,
     stats: ReplayStats,
     stopped: bool,
-    part_path: std::path::PathBuf,
+    part_path: std::rc::Rc<std::path::Path>,
 }
 
 impl Replayer {
@@ -260,7 +282,7 @@ impl Replayer {
             multi: None,
             stats: ReplayStats::default(),
             stopped: false,
-            part_path: Default::default(),
+            part_path: std::rc::Rc::from(std::path::Path::new("")),
         }
     }
 
@@ -272,11 +294,11 @@ impl Replayer {
         (self.base.ctx.data, self.stats)
     }
 
-    /// Runs one command given as arguments.
-    pub fn apply(&mut self, argv: &[&[u8]], at: &Position) -> Result<()> {
+    /// Runs one command given as arguments; `at` says where it is, when needed.
+    pub fn apply(&mut self, argv: &[&[u8]], at: impl Fn() -> Position) -> Result<()> {
         self.stats.commands += 1;
         if self.stats.commands % MEMORY_CHECK_EVERY == 0 {
-            self.check_memory(at)?;
+            self.check_memory(&at())?;
         }
         match dispatch(&mut self.base.ctx, argv) {
             Ok(()) => Ok(()),
@@ -284,12 +306,12 @@ impl Replayer {
                 self.stats.failed += 1;
                 if self.stats.failures.len() < MAX_FAILURES {
                     let name = rdb_parser::escape_bytes(argv[0], 40);
-                    self.stats.failures.push(format!("{at}: {name}: {msg}"));
+                    self.stats.failures.push(format!("{}: {name}: {msg}", at()));
                 }
                 Ok(())
             }
             Err(Fail::Unsupported(message)) => {
-                Err(Error::Command { at: at.clone(), name: rdb_parser::escape_bytes(argv[0], 60), message })
+                Err(Error::Command { at: at(), name: rdb_parser::escape_bytes(argv[0], 60), message })
             }
         }
     }
@@ -310,7 +332,7 @@ impl Replayer {
                 .map_err(|_| Error::Format { at: at.clone(), message: "a transaction's command re-read".into() })?;
             let buf = &bytes[pos..pos + n];
             let argv: SmallVec<[&[u8]; 16]> = args.iter(buf).collect();
-            self.apply(&argv, at)?;
+            self.apply(&argv, || at.clone())?;
             pos += n;
         }
         Ok(())
@@ -335,7 +357,7 @@ impl Handler for Replayer {
         // Each file is loaded by a fresh client: database 0, no transaction.
         self.base.ctx.db = 0;
         self.multi = None;
-        self.part_path = part.path.clone();
+        self.part_path = std::rc::Rc::from(part.path.as_path());
         Ok(())
     }
 
@@ -362,8 +384,9 @@ impl Handler for Replayer {
             return Ok(());
         }
         let argv: SmallVec<[&[u8]; 16]> = cmd.args().collect();
-        let at = Position { file: self.part_path.clone(), offset: cmd.offset, command: Some(cmd.index) };
-        self.apply(&argv, &at)
+        let (offset, index) = (cmd.offset, cmd.index);
+        let file = std::rc::Rc::clone(&self.part_path);
+        self.apply(&argv, || Position { file: file.to_path_buf(), offset, command: Some(index) })
     }
 
     fn annotation(&mut self, text: &[u8], at: &Position) -> Result<()> {
@@ -378,6 +401,7 @@ impl Handler for Replayer {
     }
 
     fn part_end(&mut self, part: &Part, end: &PartEnd) -> Result<()> {
+        self.check_memory(&Position { file: part.path.clone(), offset: part.size, command: None })?;
         if let Some(t) = &end.truncated {
             self.stats.torn_tails.push(format!(
                 "{}: {}; left out after offset {} ({} bytes), as the server does",

@@ -151,7 +151,7 @@ fn set(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
         Ttl::Keep => old.and_then(|o| o.1),
         Ttl::At(t) => Some(t),
     };
-    cx.put(argv[1], Value::Str(argv[2].to_vec()), expire);
+    cx.put_str(argv[1], argv[2], expire);
     Ok(())
 }
 
@@ -234,10 +234,16 @@ fn incr(cx: &mut Ctx, key: &[u8], by: i64) -> Outcome {
         },
     };
     let next = current.checked_add(by).ok_or_else(overflow)?;
-    let text = itoa::Buffer::new().format(next).as_bytes().to_vec();
+    let mut buf = itoa::Buffer::new();
+    let text = buf.format(next).as_bytes();
     match cx.slot(key) {
-        Some(slot) => slot.value = Value::Str(text),
-        None => cx.put(key, Value::Str(text), None),
+        Some(slot) => {
+            if let Value::Str(s) = &mut slot.value {
+                s.clear();
+                s.extend_from_slice(text);
+            }
+        }
+        None => cx.put(key, Value::Str(text.to_vec()), None),
     }
     Ok(())
 }
