@@ -4,7 +4,7 @@
 # Reports commands replayed per second (best of RUNS), peak memory, and the size
 # before and after. Standalone; the AOF is kept in bench/data/ for later runs.
 #
-#   bench/aof.sh [SIZE_MB]        # default 1024; RUNS=n (default 3)
+#   bench/aof.sh [SIZE_MB]        # default 1024; RUNS=n (default 3); PREAMBLE=resp
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mb=${1:-1024}
@@ -40,17 +40,22 @@ best=
 for i in $(seq "$runs"); do
     out=$(mktemp -d /tmp/rdbkit-aof-bench.XXXXXX)
     rm -rf "$out/new"
-    /usr/bin/time -f '%e %M' -o "$out/time" $rdbkit aof rewrite "$data/appendonlydir" -o "$out/new" >/dev/null
-    read -r secs rss < "$out/time"
+    /usr/bin/time -f '%e %U %S %M' -o "$out/time" $rdbkit aof rewrite "$data/appendonlydir" -o "$out/new" \
+        --preamble "${PREAMBLE:-rdb}" > "$out/log"
+    read -r secs user sys rss < "$out/time"
+    replay=$(sed -n 's/.* in \([0-9.]*\) s (.*/\1/p' "$out/log" | head -1)
     after=$(du -b "$out/new" | cut -f1)
     rm -rf "$out"
-    echo "run $i: ${secs} s, peak RSS ${rss} KiB" >&2
-    if [ -z "$best" ] || python3 -c "import sys; sys.exit(0 if $secs < $best else 1)"; then best=$secs; best_rss=$rss; fi
+    echo "run $i: ${secs} s wall (${user} s user, ${sys} s sys), replay ${replay} s, peak RSS ${rss} KiB" >&2
+    if [ -z "$best" ] || python3 -c "import sys; sys.exit(0 if $secs < $best else 1)"; then
+        best=$secs; best_cpu=$(python3 -c "print($user + $sys)"); best_replay=$replay; best_rss=$rss
+    fi
 done
-python3 - "$commands" "$best" "$best_rss" "$before" "$after" <<'PY'
+python3 - "$commands" "$best" "$best_cpu" "$best_replay" "$best_rss" "$before" "$after" <<'PY'
 import sys
-commands, secs, rss, before, after = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+commands, secs, cpu, replay, rss, before, after = int(sys.argv[1]), *map(float, sys.argv[2:5]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
 print(f"AOF: {before/2**20:.0f} MiB, {commands} commands")
-print(f"rewrite: {secs:.2f} s (best), {commands/secs/1e6:.2f} M commands/s, peak RSS {rss/1024:.0f} MiB")
+print(f"rewrite, whole (read, replay, write): {secs:.2f} s wall, {cpu:.2f} s CPU -> {commands/secs/1e6:.2f} M commands/s")
+print(f"read + replay alone: {replay:.2f} s -> {commands/replay/1e6:.2f} M commands/s; peak RSS {rss/1024:.0f} MiB")
 print(f"result: {after/2**20:.1f} MiB ({after*100/before:.1f}% of the AOF)")
 PY

@@ -357,7 +357,8 @@ fn check_input(
     } else {
         (file, 0)
     };
-    let reader = CReader { inner: BufReader::with_capacity(1 << 20, input), pos: start, path: path.clone() };
+    let capacity = usize::try_from(size.saturating_add(1)).unwrap_or(1 << 20).clamp(4096, 1 << 20);
+    let reader = CReader { inner: BufReader::with_capacity(capacity, input), pos: start, path: path.clone() };
     let mut w = Walk { r: reader, line, error: None, epos: 0, multi: 0, commands: 0, scratch: Vec::new() };
     let mut pos = start;
     let mut multi_at = start;

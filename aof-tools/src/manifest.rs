@@ -285,6 +285,18 @@ file appendonly.aof.2.incr.aof seq 2 type i\n";
     }
 
     #[test]
+    fn escaping_can_make_a_line_too_long_as_with_the_servers_writer() {
+        // Found by fuzzing: 300 bytes of 0xff fit in a line, their `\xff` escapes do not.
+        let mut line = b"file \"".to_vec();
+        line.extend(std::iter::repeat_n(0xffu8, 300));
+        line.extend_from_slice(b"\" seq 3 type i\n");
+        let m = Manifest::parse(&line).expect("a 320-byte line is valid");
+        let text = m.to_bytes();
+        assert!(text.len() > MAX_LINE);
+        assert_eq!(Manifest::parse(&text).map_err(|e| e.message), Err("The AOF manifest file contains too long line"));
+    }
+
+    #[test]
     fn server_errors() {
         assert_eq!(err(b""), (0, "Found an empty AOF manifest"));
         assert_eq!(err(b"file a seq 1 type b"), (1, "The AOF manifest file contains too long line"));

@@ -205,7 +205,7 @@ fn read_part<H: Handler>(part: &Part, last: bool, base: u64, options: &ReadOptio
     let path = part.path.as_path();
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let input = Counting { inner: file, base, read: 0, progress: options.progress.clone() };
-    read_input(path, part.encoding, Box::new(input), last, options, h)
+    read_input(path, part.encoding, part.size, Box::new(input), last, options, h)
 }
 
 /// Reads one file's bytes from any source (`name` is only used in errors).
@@ -223,12 +223,14 @@ pub fn read_stream<H: Handler>(
     } else {
         Encoding::Resp
     };
-    read_input(name, encoding, Box::new(Cursor::new(bytes)), last, options, h)
+    let size = bytes.len() as u64;
+    read_input(name, encoding, size, Box::new(Cursor::new(bytes)), last, options, h)
 }
 
 fn read_input<H: Handler>(
     path: &Path,
     encoding: Encoding,
+    size: u64,
     input: Box<dyn Read>,
     last: bool,
     options: &ReadOptions,
@@ -250,7 +252,9 @@ fn read_input<H: Handler>(
     } else {
         (Box::new(input), 0, None)
     };
-    let mut resp = RespPart::new(source, start, path, options);
+    // Small files get a small buffer (it grows when a command needs more).
+    let capacity = usize::try_from(size.saturating_add(1)).unwrap_or(BUFFER_BYTES).clamp(4096, BUFFER_BYTES);
+    let mut resp = RespPart::new(source, start, path, options, capacity);
     let end = resp.run(last, h)?;
     Ok(PartEnd { rdb_end, ..end })
 }
@@ -270,11 +274,11 @@ struct RespPart<'p> {
 }
 
 impl<'p> RespPart<'p> {
-    fn new(input: Box<dyn Read>, offset: u64, path: &'p Path, options: &'p ReadOptions) -> Self {
+    fn new(input: Box<dyn Read>, offset: u64, path: &'p Path, options: &'p ReadOptions, capacity: usize) -> Self {
         RespPart {
             input,
             path,
-            buf: vec![0; BUFFER_BYTES],
+            buf: vec![0; capacity],
             start: 0,
             end: 0,
             offset,
@@ -303,7 +307,7 @@ impl<'p> RespPart<'p> {
                     format!("a command larger than {} bytes", self.options.max_command_bytes),
                 ));
             }
-            let grown = (self.buf.len() * 2).min(self.options.max_command_bytes.max(BUFFER_BYTES));
+            let grown = (self.buf.len() * 2).min(self.options.max_command_bytes.max(4096));
             self.buf.resize(grown, 0);
         }
         while self.end < self.buf.len() {

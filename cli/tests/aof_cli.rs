@@ -91,11 +91,13 @@ fn a_dataset_larger_than_the_budget_fails_cleanly() {
     let dir = tempfile::tempdir().expect("tmp");
     let f = dir.path().join("appendonly.aof");
     write(&f, &cmd(&["SET", "k", "v"]));
-    let out = rdbkit(&["aof", "rewrite", path_str(&f), "-o", path_str(&dir.path().join("out")), "--memory-budget", "1M"]);
+    let out =
+        rdbkit(&["aof", "rewrite", path_str(&f), "-o", path_str(&dir.path().join("out")), "--memory-budget", "1M"]);
     assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("memory budget of 1048576 bytes"), "{}", describe(&out));
     assert!(!dir.path().join("out").exists());
-    let out = rdbkit(&["aof", "rewrite", path_str(&f), "-o", path_str(&dir.path().join("out")), "--memory-budget", "64G"]);
+    let out =
+        rdbkit(&["aof", "rewrite", path_str(&f), "-o", path_str(&dir.path().join("out")), "--memory-budget", "64G"]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
 }
 

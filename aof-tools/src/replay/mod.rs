@@ -131,21 +131,6 @@ impl Ctx {
         }
     }
 
-    /// Sets a string value, reusing the old string's buffer when there is one.
-    fn put_str(&mut self, key: &[u8], bytes: &[u8], expire_at_ms: Option<i64>) {
-        if let Some(slot) = self.slot(key) {
-            slot.expire_at_ms = expire_at_ms;
-            if let Value::Str(s) = &mut slot.value {
-                s.clear();
-                s.extend_from_slice(bytes);
-                return;
-            }
-            slot.value = Value::Str(bytes.to_vec());
-            return;
-        }
-        self.put(key, Value::Str(bytes.to_vec()), expire_at_ms);
-    }
-
     /// Deletes `key` when its collection became empty (servers never keep empty ones).
     fn drop_if_empty(&mut self, key: &[u8]) {
         if self.slot(key).is_some_and(|s| s.value.is_empty_collection()) {
@@ -160,8 +145,13 @@ impl Ctx {
         make: impl FnOnce() -> Value,
         pick: impl FnOnce(&mut Value) -> Option<&mut T>,
     ) -> std::result::Result<&mut T, Fail> {
-        let db = self.db;
-        let slot = self.data.db(db).entry(key.into()).or_insert_with(|| Slot { value: make(), expire_at_ms: None });
+        let keys = self.data.db(self.db);
+        // The key is allocated only when it is inserted (a second, cache-warm lookup
+        // then finds it).
+        if !keys.contains_key(key) {
+            keys.insert(key.into(), Slot { value: make(), expire_at_ms: None });
+        }
+        let slot = keys.get_mut(key).ok_or_else(Fail::syntax)?;
         pick(&mut slot.value).ok_or_else(Fail::wrong_type)
     }
 

@@ -139,19 +139,35 @@ fn set(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
     if nx && xx {
         return Err(Fail::syntax());
     }
-    let old = cx.slot(argv[1]).map(|s| (matches!(s.value, Value::Str(_)), s.expire_at_ms));
-    if get && old.is_some_and(|(is_str, _)| !is_str) {
-        return Err(Fail::wrong_type());
+    // One lookup: the common overwrite reuses the key and the string buffer.
+    match cx.slot(argv[1]) {
+        Some(slot) => {
+            let is_str = matches!(slot.value, Value::Str(_));
+            if (get && !is_str) || nx {
+                return if get && !is_str { Err(Fail::wrong_type()) } else { Ok(()) };
+            }
+            slot.expire_at_ms = match ttl {
+                Ttl::Remove => None,
+                Ttl::Keep => slot.expire_at_ms,
+                Ttl::At(t) => Some(t),
+            };
+            match &mut slot.value {
+                Value::Str(s) => {
+                    s.clear();
+                    s.extend_from_slice(argv[2]);
+                }
+                other => *other = Value::Str(argv[2].to_vec()),
+            }
+        }
+        None if xx => {}
+        None => {
+            let expire = match ttl {
+                Ttl::At(t) => Some(t),
+                _ => None,
+            };
+            cx.put(argv[1], Value::Str(argv[2].to_vec()), expire);
+        }
     }
-    if (nx && old.is_some()) || (xx && old.is_none()) {
-        return Ok(());
-    }
-    let expire = match ttl {
-        Ttl::Remove => None,
-        Ttl::Keep => old.and_then(|o| o.1),
-        Ttl::At(t) => Some(t),
-    };
-    cx.put_str(argv[1], argv[2], expire);
     Ok(())
 }
 
@@ -226,24 +242,18 @@ fn setrange(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
 }
 
 fn incr(cx: &mut Ctx, key: &[u8], by: i64) -> Outcome {
-    let current = match cx.slot(key) {
-        None => 0,
-        Some(slot) => match &slot.value {
-            Value::Str(s) => int(s)?,
-            _ => return Err(Fail::wrong_type()),
-        },
-    };
-    let next = current.checked_add(by).ok_or_else(overflow)?;
     let mut buf = itoa::Buffer::new();
-    let text = buf.format(next).as_bytes();
     match cx.slot(key) {
-        Some(slot) => {
-            if let Value::Str(s) = &mut slot.value {
-                s.clear();
-                s.extend_from_slice(text);
-            }
+        None => {
+            let text = buf.format(by).as_bytes().to_vec();
+            cx.put(key, Value::Str(text), None);
         }
-        None => cx.put(key, Value::Str(text.to_vec()), None),
+        Some(slot) => {
+            let Value::Str(s) = &mut slot.value else { return Err(Fail::wrong_type()) };
+            let next = int(s)?.checked_add(by).ok_or_else(overflow)?;
+            s.clear();
+            s.extend_from_slice(buf.format(next).as_bytes());
+        }
     }
     Ok(())
 }

@@ -79,5 +79,8 @@ pub fn run(a: &ConvertArgs, quiet: bool) -> anyhow::Result<()> {
         }
         ConvertTo::Aof => {}
     }
-    out.commit()
+    out.commit()?;
+    // The process ends here: leave the dataset to the OS instead of freeing it key by key.
+    std::mem::forget(r);
+    Ok(())
 }
