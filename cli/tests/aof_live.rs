@@ -49,6 +49,26 @@ fn functions(g: &ServerGuard) -> Vec<Vec<u8>> {
     out
 }
 
+/// Without the IDMP state of streams that never saw an idempotent producer: Redis 8.6
+/// reports its defaults for every stream, which an AOF of commands cannot reveal.
+fn without_default_idmp(records: &[Json]) -> Vec<Json> {
+    records
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            let idle = |i: &Json| {
+                i["producers"].as_array().is_some_and(Vec::is_empty)
+                    && i["iids_added"] == 0
+                    && i["iids_duplicates"] == 0
+            };
+            if let Some(v) = r["value"].as_object_mut().filter(|v| v.get("idmp").is_some_and(idle)) {
+                v.remove("idmp");
+            }
+            r
+        })
+        .collect()
+}
+
 fn size(p: &Path) -> u64 {
     if p.is_dir() {
         std::fs::read_dir(p).expect("dir").map(|e| e.expect("entry").metadata().expect("meta").len()).sum()
@@ -73,7 +93,7 @@ fn round_trip(server: &ServerBin, kind: AofKind, work: &Path) {
     assert_eq!(out.status.code(), Some(0), "{what}: convert: {}", describe(&out));
     let replayed: Vec<Json> =
         String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("json")).collect();
-    compare(&live, &replayed)
+    compare(&without_default_idmp(&live), &without_default_idmp(&replayed))
         .unwrap_or_else(|e| panic!("{what}: convert --to ndjson differs from the loaded server: {e}"));
 
     let new = aof.parent().expect("parent").join("rewritten");

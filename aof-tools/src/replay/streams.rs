@@ -96,6 +96,10 @@ fn xadd(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
         return Err(Fail::Reply("ERR wrong number of arguments for 'xadd' command".into()));
     }
     let id_arg = argv[i];
+    if id_arg.first().is_some_and(u8::is_ascii_alphabetic) {
+        // An option this replay does not know (idempotent producers, say): never guess.
+        return Err(Fail::Unsupported(format!("XADD option {}", String::from_utf8_lossy(id_arg))));
+    }
     if nomk && cx.slot(argv[1]).is_none() {
         return Ok(());
     }
