@@ -232,9 +232,11 @@ fn is_print(c: u8) -> bool {
     (0x20..0x7f).contains(&c)
 }
 
-/// `sdsneedsrepr`.
+/// `sdsneedsrepr`, and also for an empty name (which servers write bare, so that the
+/// line no longer parses).
 fn needs_repr(name: &[u8]) -> bool {
-    name.iter().any(|&c| matches!(c, b'\\' | b'"' | b'\n' | b'\r' | b'\t' | 0x07 | 0x08 | b' ') || !is_print(c))
+    name.is_empty()
+        || name.iter().any(|&c| matches!(c, b'\\' | b'"' | b'\n' | b'\r' | b'\t' | 0x07 | 0x08 | b' ') || !is_print(c))
 }
 
 /// `sdscatrepr`.
@@ -294,6 +296,14 @@ file appendonly.aof.2.incr.aof seq 2 type i\n";
         let text = m.to_bytes();
         assert!(text.len() > MAX_LINE);
         assert_eq!(Manifest::parse(&text).map_err(|e| e.message), Err("The AOF manifest file contains too long line"));
+    }
+
+    #[test]
+    fn an_empty_name_is_written_quoted() {
+        // Found by fuzzing: servers accept `file "" ...` but write it back bare.
+        let m = Manifest::parse(b"file \"\" seq 3 type i\n").expect("accepted, as servers do");
+        assert_eq!(m.to_bytes(), b"file \"\" seq 3 type i\n".to_vec());
+        assert_eq!(Manifest::parse(&m.to_bytes()), Ok(m));
     }
 
     #[test]
