@@ -51,12 +51,26 @@ pub struct ZSet {
 impl ZSet {
     /// Sets a member's score; returns the previous one.
     pub fn insert(&mut self, member: &[u8], score: f64) -> Option<f64> {
-        let old = self.scores.insert(member.into(), score);
-        if let Some(o) = old {
-            self.order.remove(&(Score(o), Bytes::from(member)));
+        match self.scores.get_mut(member) {
+            Some(s) => {
+                let old = std::mem::replace(s, score);
+                if old.to_bits() != score.to_bits() {
+                    // One allocation serves the lookup and the re-insertion.
+                    let mut key = (Score(old), Bytes::from(member));
+                    if let Some(taken) = self.order.take(&key) {
+                        key.1 = taken.1;
+                    }
+                    key.0 = Score(score);
+                    self.order.insert(key);
+                }
+                Some(old)
+            }
+            None => {
+                self.scores.insert(member.into(), score);
+                self.order.insert((Score(score), member.into()));
+                None
+            }
         }
-        self.order.insert((Score(score), member.into()));
-        old
     }
 
     /// Removes a member; returns its score.

@@ -57,7 +57,13 @@ fn hset(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
     }
     let h = cx.value_or(argv[1], new_hash, as_hash)?;
     for p in argv[2..].chunks_exact(2) {
-        h.insert(p[0].into(), Field { value: p[1].into(), expire_at_ms: None });
+        let field = Field { value: p[1].into(), expire_at_ms: None };
+        match h.get_mut(p[0]) {
+            Some(f) => *f = field,
+            None => {
+                h.insert(p[0].into(), field);
+            }
+        }
     }
     Ok(())
 }

@@ -9,7 +9,9 @@ pub fn dispatch(cx: &mut Ctx, name: &[u8], argv: &[&[u8]]) -> Option<Outcome> {
         b"SADD" => at_least(argv, 3).and_then(|()| {
             let set = cx.value_or(argv[1], || Value::Set(Set::new()), as_set)?;
             for m in &argv[2..] {
-                set.insert((*m).into());
+                if !set.contains(*m) {
+                    set.insert((*m).into());
+                }
             }
             Ok(())
         }),
