@@ -12,6 +12,7 @@ use rdb_parser::{Header, NullVisitor, RdbReader};
 
 use crate::error::{Error, Result};
 use crate::layout::{Encoding, Layout, Part};
+use crate::manifest::strtol;
 
 /// How a file came out of the check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,32 +165,6 @@ impl CReader {
         }
         Ok((got, head, tail))
     }
-}
-
-/// C `strtol(s, &end, 10)`: value and the index where parsing stopped (0 when no digits).
-fn strtol(s: &[u8]) -> (i64, usize) {
-    let mut i = s.iter().take_while(|&&c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)).count();
-    let neg = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let digits = s[i.min(s.len())..].iter().take_while(|c| c.is_ascii_digit()).count();
-    if digits == 0 {
-        return (0, 0);
-    }
-    let mut v: i64 = 0;
-    for &d in &s[i..i + digits] {
-        let d = i64::from(d - b'0');
-        v = if neg { v.saturating_mul(10).saturating_sub(d) } else { v.saturating_mul(10).saturating_add(d) };
-    }
-    (v, i + digits)
 }
 
 /// `%02x` of a C `char` (sign-extended, as redis-check-aof prints it).

@@ -97,11 +97,11 @@ fn c_str(b: &[u8]) -> &[u8] {
     b.iter().position(|&c| c == 0).map_or(b, |n| &b[..n])
 }
 
-/// C `atoll`: blanks, a sign, digits; stops at anything else; saturates.
-fn c_atoll(b: &[u8]) -> i64 {
-    let b = c_str(b);
-    let mut i = b.iter().take_while(|&&c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)).count();
-    let neg = match b.get(i) {
+/// C `strtol(s, &end, 10)`: blanks, a sign, digits (saturating); the value and the
+/// index where parsing stopped (0 when there are no digits).
+pub(crate) fn strtol(s: &[u8]) -> (i64, usize) {
+    let mut i = s.iter().take_while(|&&c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)).count();
+    let neg = match s.get(i) {
         Some(b'-') => {
             i += 1;
             true
@@ -112,12 +112,21 @@ fn c_atoll(b: &[u8]) -> i64 {
         }
         _ => false,
     };
+    let digits = s[i.min(s.len())..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 {
+        return (0, 0);
+    }
     let mut v: i64 = 0;
-    for &d in b[i..].iter().take_while(|c| c.is_ascii_digit()) {
+    for &d in &s[i..i + digits] {
         let d = i64::from(d - b'0');
         v = if neg { v.saturating_mul(10).saturating_sub(d) } else { v.saturating_mul(10).saturating_add(d) };
     }
-    v
+    (v, i + digits)
+}
+
+/// C `atoll` of an argument (up to its first NUL).
+fn c_atoll(b: &[u8]) -> i64 {
+    strtol(c_str(b)).0
 }
 
 fn trim(line: &[u8]) -> &[u8] {
