@@ -241,11 +241,13 @@ fn is_print(c: u8) -> bool {
     (0x20..0x7f).contains(&c)
 }
 
-/// `sdsneedsrepr`, and also for an empty name (which servers write bare, so that the
-/// line no longer parses).
+/// `sdsneedsrepr`, and also for an empty name or one with a `'` (which servers write
+/// bare, so that the line no longer parses).
 fn needs_repr(name: &[u8]) -> bool {
     name.is_empty()
-        || name.iter().any(|&c| matches!(c, b'\\' | b'"' | b'\n' | b'\r' | b'\t' | 0x07 | 0x08 | b' ') || !is_print(c))
+        || name
+            .iter()
+            .any(|&c| matches!(c, b'\\' | b'"' | b'\'' | b'\n' | b'\r' | b'\t' | 0x07 | 0x08 | b' ') || !is_print(c))
 }
 
 /// `sdscatrepr`.
@@ -308,10 +310,14 @@ file appendonly.aof.2.incr.aof seq 2 type i\n";
     }
 
     #[test]
-    fn an_empty_name_is_written_quoted() {
+    fn empty_names_and_single_quotes_are_written_quoted() {
         // Found by fuzzing: servers accept `file "" ...` but write it back bare.
         let m = Manifest::parse(b"file \"\" seq 3 type i\n").expect("accepted, as servers do");
         assert_eq!(m.to_bytes(), b"file \"\" seq 3 type i\n".to_vec());
+        assert_eq!(Manifest::parse(&m.to_bytes()), Ok(m));
+        // And a name with a single quote, which would open a quoted section.
+        let m = Manifest::parse(b"file \"x'n\" seq 2 type i\n").expect("accepted");
+        assert_eq!(m.to_bytes(), b"file \"x'n\" seq 2 type i\n".to_vec());
         assert_eq!(Manifest::parse(&m.to_bytes()), Ok(m));
     }
 
