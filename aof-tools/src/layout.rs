@@ -77,6 +77,14 @@ fn layout_err(path: &Path, message: impl Into<String>) -> Error {
     Error::Layout { path: path.to_path_buf(), message: message.into() }
 }
 
+/// True when `dir` holds an AOF [`Layout::open`] finds: a manifest, an
+/// `appendonlydir/`, or an `appendonly.aof`.
+pub fn holds_aof(dir: &Path) -> bool {
+    dir.join("appendonlydir").is_dir()
+        || dir.join("appendonly.aof").is_file()
+        || manifests_in(dir).is_ok_and(|m| !m.is_empty())
+}
+
 /// The manifests (`*.manifest`, not `temp-*`) in a directory.
 fn manifests_in(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();

@@ -28,14 +28,18 @@ pub fn run(a: &AofArgs, quiet: bool) -> CmdResult {
     }
 }
 
-/// True when `path` is an AOF rather than an RDB dump: a directory, a manifest, a file
+/// True when `path` is an AOF rather than an RDB dump: a directory holding one, a manifest, a file
 /// that starts with a RESP array or an annotation, or a `*.aof` file (an RDB preamble
 /// followed by commands, as Redis 4.0-6.2 write `appendonly.aof`).
 pub fn is_aof_input(path: &Path) -> bool {
     if path == Path::new("-") {
         return false;
     }
-    if path.is_dir() || path.extension().is_some_and(|e| e == "aof") {
+    if path.is_dir() {
+        // Any other directory gets the RDB commands' "it is a directory" error.
+        return aof_tools::layout::holds_aof(path);
+    }
+    if path.extension().is_some_and(|e| e == "aof") {
         return true;
     }
     let mut head = [0u8; 512];
