@@ -43,7 +43,11 @@ fuzz_target!(|data: &[u8]| {
     let options = ReadOptions {
         max_command_bytes: 1 << 20,
         max_bulk: 1 << 20,
-        rdb: ReaderOptions { buffer_bytes: 4096, limits: Limits { max_blob_bytes: 1 << 20 }, raw_values: false },
+        rdb: ReaderOptions {
+            buffer_bytes: 4096,
+            limits: Limits { max_blob_bytes: 1 << 20, ..Limits::default() },
+            ..ReaderOptions::default()
+        },
         ..ReadOptions::default()
     };
     let mut h = Touch { len: data.len() as u64, last: None, bytes: 0, rdb: NullVisitor };
