@@ -136,6 +136,49 @@ pub enum ConvertTo {
     Aof,
 }
 
+/// How to log in to a server: password and TLS settings (for `restore` and `backup`).
+#[derive(Args, Clone, Default)]
+pub struct ServerArgs {
+    /// Read the server password from this file (first line); else the URL's, else the
+    /// REDISCLI_AUTH environment variable.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// CA certificate (PEM) to verify a TLS server (rediss:// only).
+    #[arg(long, value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
+    /// Client certificate (PEM) for servers that require one (with --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Do not verify the TLS server's certificate (rediss:// only).
+    #[arg(long)]
+    pub tls_insecure: bool,
+}
+
+impl ServerArgs {
+    /// The TLS settings.
+    pub fn tls(&self) -> resp::TlsOptions {
+        resp::TlsOptions {
+            ca: self.tls_ca.clone(),
+            cert: self.tls_cert.clone(),
+            key: self.tls_key.clone(),
+            insecure: self.tls_insecure,
+        }
+    }
+
+    /// Connection options for `url` with these settings; the password comes from the
+    /// URL, --password-file or REDISCLI_AUTH.
+    pub fn connect_options(&self, url: &str) -> anyhow::Result<resp::ConnectOptions> {
+        let url = resp::ServerUrl::parse(url)?;
+        let password = resp::resolve_password(&url, self.password_file.as_deref())?;
+        let options = resp::ConnectOptions { password, tls: self.tls(), ..resp::ConnectOptions::new(url) };
+        options.validate()?;
+        Ok(options)
+    }
+}
+
 /// Key filters shared by the commands that read keys.
 #[derive(Args)]
 pub struct FilterArgs {
@@ -177,21 +220,8 @@ pub struct RestoreArgs {
     /// sends the dump's database 0 there; other databases keep their numbers.
     #[arg(long = "to", value_name = "URL")]
     pub url: String,
-    /// Read the password from this file (first line).
-    #[arg(long, value_name = "FILE")]
-    pub password_file: Option<PathBuf>,
-    /// CA certificate (PEM) to verify a TLS server (rediss:// only).
-    #[arg(long, value_name = "FILE")]
-    pub tls_ca: Option<PathBuf>,
-    /// Client certificate (PEM) for servers that require one (with --tls-key).
-    #[arg(long, value_name = "FILE", requires = "tls_key")]
-    pub tls_cert: Option<PathBuf>,
-    /// Private key (PEM) of --tls-cert.
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
-    pub tls_key: Option<PathBuf>,
-    /// Do not verify the TLS server's certificate (rediss:// only).
-    #[arg(long)]
-    pub tls_insecure: bool,
+    #[command(flatten)]
+    pub server: ServerArgs,
     /// The URL is a cluster node: discover the slots and follow MOVED/ASK.
     #[arg(long)]
     pub cluster: bool,

@@ -2,12 +2,11 @@
 //! [`backup::restore`]); this module only turns flags into options and prints.
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
 use backup::restore::{restore, DumpSource, RestoreOptions, Summary};
-use resp::{resolve_password, ConnectOptions, ServerUrl, TlsOptions};
 use serde_json::json;
 
 use crate::args::{ReportFormat, RestoreArgs};
@@ -46,15 +45,6 @@ impl Read for ProgressReader {
     }
 }
 
-/// The connection options of `restore`-like commands.
-pub fn connect_options(url: &str, password_file: Option<&PathBuf>, tls: TlsOptions) -> anyhow::Result<ConnectOptions> {
-    let url = ServerUrl::parse(url)?;
-    let password = resolve_password(&url, password_file.map(PathBuf::as_path))?;
-    let options = ConnectOptions { password, tls, ..ConnectOptions::new(url) };
-    options.validate()?;
-    Ok(options)
-}
-
 pub fn run(a: &RestoreArgs, quiet: bool) -> CmdResult {
     if a.pipeline == 0 {
         return Err(usage("--pipeline must be at least 1"));
@@ -63,9 +53,7 @@ pub fn run(a: &RestoreArgs, quiet: bool) -> CmdResult {
         Some(name) => Some(rdb_parser::Target::named(name).ok_or_else(|| usage(format!("unknown --target {name:?}")))?),
         None => None,
     };
-    let tls =
-        TlsOptions { ca: a.tls_ca.clone(), cert: a.tls_cert.clone(), key: a.tls_key.clone(), insecure: a.tls_insecure };
-    let mut connect = connect_options(&a.url, a.password_file.as_ref(), tls)?;
+    let mut connect = a.server.connect_options(&a.url)?;
     connect.timeout = Duration::from_secs(a.timeout);
     let options = RestoreOptions {
         connect,

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 
+pub use crate::args::ServerArgs;
+
 #[derive(Args)]
 pub struct BackupArgs {
     #[command(subcommand)]
@@ -97,27 +99,6 @@ pub enum CompressArg {
     Gzip,
     /// None.
     None,
-}
-
-/// Connection settings of a server.
-#[derive(Args, Clone, Default)]
-pub struct ServerArgs {
-    /// Read the server password from this file (first line); else the URL's, else
-    /// REDISCLI_AUTH.
-    #[arg(long, value_name = "FILE")]
-    pub password_file: Option<PathBuf>,
-    /// CA certificate (PEM) for rediss://.
-    #[arg(long, value_name = "FILE")]
-    pub tls_ca: Option<PathBuf>,
-    /// Client certificate (PEM), with --tls-key.
-    #[arg(long, value_name = "FILE")]
-    pub tls_cert: Option<PathBuf>,
-    /// Private key (PEM) of --tls-cert.
-    #[arg(long, value_name = "FILE")]
-    pub tls_key: Option<PathBuf>,
-    /// Do not verify the server's TLS certificate.
-    #[arg(long)]
-    pub tls_insecure: bool,
 }
 
 /// Retention flags.

@@ -15,11 +15,10 @@ use backup::progress::Progress;
 use backup::prune::prune;
 use backup::repo::Repository;
 use backup::restore::RestoreOptions;
-use resp::TlsOptions;
 
 use crate::exit::{usage, Code, Coded};
 use crate::CmdResult;
-use args::{BackupArgs, BackupCommand, CompressArg, JobArgs, KeepArgs, RepoArgs, S3Args, ServerArgs};
+use args::{BackupArgs, BackupCommand, CompressArg, JobArgs, KeepArgs, RepoArgs, S3Args};
 
 /// `rdbkit 0.1.0`.
 pub fn tool() -> String {
@@ -96,11 +95,7 @@ async fn dispatch(a: &BackupArgs, quiet: bool) -> CmdResult {
                 }
                 (None, Some(url)) => {
                     let options = RestoreOptions {
-                        connect: crate::cmd::restore::connect_options(
-                            url,
-                            r.server.password_file.as_ref(),
-                            tls(&r.server),
-                        )?,
+                        connect: r.server.connect_options(url)?,
                         cluster: r.cluster,
                         replace: r.replace,
                         dry_run: false,
@@ -135,10 +130,6 @@ async fn dispatch(a: &BackupArgs, quiet: bool) -> CmdResult {
         }
         BackupCommand::Schedule(s) => schedule::run(s).await,
     }
-}
-
-fn tls(s: &ServerArgs) -> TlsOptions {
-    TlsOptions { ca: s.tls_ca.clone(), cert: s.tls_cert.clone(), key: s.tls_key.clone(), insecure: s.tls_insecure }
 }
 
 fn keep_policy(k: &KeepArgs) -> backup::policy::Policy {
