@@ -91,10 +91,16 @@ fn split_address(addr: &str) -> Result<(String, u16)> {
 impl ClusterLink {
     /// Connects to the seed node of `options` and loads the slot map.
     pub fn connect(options: &ConnectOptions) -> Result<ClusterLink> {
-        let seed = Connection::open(options)?;
-        let mut link = ClusterLink { options: options.clone(), nodes: HashMap::new(), slots: Vec::new() };
-        link.nodes.insert(seed.peer().to_string(), seed);
-        link.refresh()?;
+        let mut seed = Connection::open(options)?;
+        let peer = seed.peer().to_string();
+        let slots = match slot_map(&mut seed) {
+            Err(Error::Server(msg)) if msg.contains("cluster support disabled") => {
+                return Err(Error::NotACluster(peer))
+            }
+            other => other.map_err(|e| e.at(&peer))?,
+        };
+        let mut link = ClusterLink { options: options.clone(), nodes: HashMap::new(), slots };
+        link.nodes.insert(peer, seed);
         Ok(link)
     }
 

@@ -45,6 +45,9 @@ pub enum Error {
     /// Setting up TLS failed.
     #[error("TLS: {0}")]
     Tls(String),
+    /// `--cluster` was given for a server that is not in cluster mode (a usage error).
+    #[error("{0} is not a cluster node (cluster mode is off); leave out --cluster")]
+    NotACluster(String),
     /// An error at one node of several (a cluster member, a Sentinel).
     #[error("{node}: {error}")]
     Node {
@@ -59,7 +62,7 @@ impl Error {
     /// True for mistakes in the URL or options (exit code 2), false for I/O and server errors.
     pub fn is_usage(&self) -> bool {
         match self {
-            Error::Url { .. } => true,
+            Error::Url { .. } | Error::NotACluster(_) => true,
             Error::Node { error, .. } => error.is_usage(),
             _ => false,
         }

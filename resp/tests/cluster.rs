@@ -53,3 +53,15 @@ fn follows_moved_and_ask_on_a_real_cluster() -> anyhow::Result<()> {
     assert_eq!(link.call_for_key(&[b"EXISTS", &k1], &k1)?, Frame::Integer(1));
     Ok(())
 }
+
+/// `--cluster` against a server in standalone mode is a usage error naming the server.
+#[test]
+fn a_standalone_server_is_not_a_cluster() -> anyhow::Result<()> {
+    let servers = testkit::require(&[(Flavor::Redis, 7, 0)])?;
+    let Some(server) = servers.first() else { return Ok(()) };
+    let guard = ServerGuard::start(server)?;
+    let err = Link::connect(&options(&guard)?, true).err().expect("a standalone server is refused");
+    assert!(err.is_usage(), "{err}");
+    assert!(err.to_string().contains(&guard.port().to_string()), "{err}");
+    Ok(())
+}
