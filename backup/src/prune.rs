@@ -1,5 +1,6 @@
 //! `backup prune`: plan which backups the retention policy removes (the newest is always
-//! kept), then remove them, along with the leftovers of failed or interrupted runs.
+//! kept), then remove them, along with the leftovers of failed or interrupted runs
+//! (their objects, and multipart uploads they never finished).
 //! Planning and removing are separate, so a dry run shows exactly what a real run does.
 //! A prune holds the exclusive lock: no backup is running while it removes data.
 
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::backend::ObjectInfo;
+use crate::backend::{ObjectInfo, Unfinished};
 use crate::error::Result;
 use crate::policy::{apply, Policy};
 use crate::repo::lock::acquire;
@@ -27,6 +28,8 @@ pub struct PrunePlan {
     pub remove: Vec<Manifest>,
     /// Data of incomplete backups (and interrupted writes), by backup ID.
     pub leftovers: Vec<(String, Vec<ObjectInfo>)>,
+    /// Uploads a killed run left unfinished (S3 multipart uploads), aborted.
+    pub unfinished: Vec<Unfinished>,
     /// Manifests that do not parse (never removed: someone should look at them).
     pub damaged: Vec<(String, String)>,
 }
@@ -49,7 +52,14 @@ pub async fn plan_prune(repo: &Repository, policy: &Policy, now: DateTime<Utc>) 
         .into_iter()
         .filter(|(_, objects)| objects.iter().all(|o| o.modified.is_none_or(|t| now - t >= LEFTOVER_MIN_AGE)))
         .collect();
-    Ok(PrunePlan { keep, remove, leftovers, damaged: catalog.damaged })
+    let unfinished = repo
+        .backend()
+        .unfinished()
+        .await?
+        .into_iter()
+        .filter(|u| u.started.is_none_or(|t| now - t >= LEFTOVER_MIN_AGE))
+        .collect();
+    Ok(PrunePlan { keep, remove, leftovers, unfinished, damaged: catalog.damaged })
 }
 
 /// Carries out a plan: removes each backup's manifest, then its data, then leftovers.
@@ -61,6 +71,9 @@ pub async fn execute(repo: &Repository, plan: &PrunePlan) -> Result<()> {
         for o in objects {
             repo.backend().delete(&o.name).await?;
         }
+    }
+    for upload in &plan.unfinished {
+        repo.backend().discard(upload).await?;
     }
     Ok(())
 }

@@ -6,6 +6,9 @@ use std::sync::Arc;
 use backup::backend::local::LocalBackend;
 use backup::backend::s3::{S3Backend, S3Options};
 use backup::backend::{get_bytes, put_bytes, Backend, Chunk, PutOptions};
+use backup::policy::Policy;
+use backup::prune::{execute, plan_prune};
+use backup::repo::Repository;
 use backup::Error;
 use bytes::Bytes;
 use tokio::io::AsyncReadExt;
@@ -143,5 +146,37 @@ async fn the_s3_backend_passes_the_suite_against_a_real_s3_server() -> anyhow::R
             .await?;
     let err = wrong.list("").await.expect_err("a bad signature is refused");
     assert!(matches!(err, Error::Storage { .. }), "{err}");
+    unfinished_uploads_are_found_and_pruned(b).await
+}
+
+/// A put killed in the middle of a multipart upload (as by `kill -9`) leaves an upload
+/// S3 keeps and bills; prune finds it and aborts it (once it is old enough).
+async fn unfinished_uploads_are_found_and_pruned(b: Arc<dyn Backend>) -> anyhow::Result<()> {
+    assert!(b.unfinished().await?.is_empty());
+    let (tx, rx) = mpsc::channel(4);
+    let writer = b.clone();
+    let put = tokio::spawn(async move {
+        writer.put("data/killed/part-0.zst", rx, PutOptions { size_hint: Some(64 << 20) }).await
+    });
+    tx.send(Chunk::Data(Bytes::from(noise(20 << 20, 3)))).await?;
+    let mut found = Vec::new();
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        found = b.unfinished().await?;
+        if !found.is_empty() {
+            break;
+        }
+    }
+    put.abort();
+    drop(tx);
+    assert_eq!(found.iter().map(|u| u.name.as_str()).collect::<Vec<_>>(), ["data/killed/part-0.zst"]);
+    let repo = Repository::new(b.clone());
+    let policy = Policy { last: 1, ..Policy::default() };
+    let soon = plan_prune(&repo, &policy, chrono::Utc::now()).await?;
+    assert!(soon.unfinished.is_empty(), "a fresh upload may belong to a running backup");
+    let later = plan_prune(&repo, &policy, chrono::Utc::now() + chrono::TimeDelta::hours(2)).await?;
+    assert_eq!(later.unfinished, found);
+    execute(&repo, &later).await?;
+    assert!(b.unfinished().await?.is_empty(), "prune aborted the upload");
     Ok(())
 }

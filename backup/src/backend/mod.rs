@@ -57,6 +57,19 @@ pub const CHUNK_QUEUE: usize = 8;
 /// Size of the chunks producers send.
 pub const CHUNK_BYTES: usize = 1 << 20;
 
+/// An upload that was started and neither completed nor aborted (a run killed in the
+/// middle of an S3 multipart upload). It holds storage but is no object: `list` never
+/// shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unfinished {
+    /// The object name it would have created.
+    pub name: String,
+    /// The store's ID of the upload.
+    pub upload_id: String,
+    /// When it was started, when the store says.
+    pub started: Option<DateTime<Utc>>,
+}
+
 /// What a listing or a stat says about an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectInfo {
@@ -91,6 +104,15 @@ pub trait Backend: Send + Sync {
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>>;
     /// Removes `name`; removing a missing object is not an error.
     async fn delete(&self, name: &str) -> Result<()>;
+    /// Uploads left unfinished under the repository (none for stores without them).
+    async fn unfinished(&self) -> Result<Vec<Unfinished>> {
+        Ok(Vec::new())
+    }
+    /// Discards an upload [`Backend::unfinished`] listed.
+    async fn discard(&self, upload: &Unfinished) -> Result<()> {
+        let _ = upload;
+        Ok(())
+    }
 }
 
 /// A shared backend.

@@ -84,6 +84,7 @@ pub fn prune(plan: &PrunePlan, dry_run: bool, format: ListFormat) -> anyhow::Res
                 "keep": plan.keep.iter().map(|(m, why)| json!({"id": m.id, "time": m.time, "reasons": why})).collect::<Vec<_>>(),
                 "remove": plan.remove.iter().map(|m| json!({"id": m.id, "time": m.time})).collect::<Vec<_>>(),
                 "incomplete": leftovers.map(|(id, n, bytes)| json!({"id": id, "objects": n, "bytes": bytes})).collect::<Vec<_>>(),
+                "unfinished_uploads": plan.unfinished.iter().map(|u| json!({"name": u.name, "started": u.started})).collect::<Vec<_>>(),
             });
             stdout!("{}", serde_json::to_string_pretty(&value)?)?;
         }
@@ -97,6 +98,10 @@ pub fn prune(plan: &PrunePlan, dry_run: bool, format: ListFormat) -> anyhow::Res
             }
             for (id, n, bytes) in leftovers {
                 stdout!("{verb:<13} incomplete {id}: {n} objects, {}", HumanBytes(bytes))?;
+            }
+            for u in &plan.unfinished {
+                let started = u.started.map_or_else(|| "unknown time".to_string(), |t| t.to_rfc3339());
+                stdout!("{verb:<13} unfinished upload of {} (started {started})", u.name)?;
             }
             if dry_run {
                 stdout!("dry run: nothing was removed")?;

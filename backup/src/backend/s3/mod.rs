@@ -21,7 +21,9 @@ use bytes::{Bytes, BytesMut};
 use md5::{Digest, Md5};
 use tokio::task::JoinSet;
 
-use super::{check_name, next_chunk, Backend, Chunks, ObjectInfo, ObjectReader, PutOptions};
+mod unfinished;
+
+use super::{check_name, next_chunk, Backend, Chunks, ObjectInfo, ObjectReader, PutOptions, Unfinished};
 use crate::error::{Error, Result};
 
 /// Smallest part S3 accepts (except the last).
@@ -195,7 +197,10 @@ impl S3Backend {
             .await
             .map_err(|e| self.err("put", name, sdk_message(&e)))?;
         let upload_id = created.upload_id().unwrap_or_default().to_string();
-        let uploaded = self.upload_parts(name, key, &upload_id, first, &mut body, part).await;
+        let uploaded = match self.mark_started(name, &upload_id).await {
+            Ok(()) => self.upload_parts(name, key, &upload_id, first, &mut body, part).await,
+            Err(e) => Err(e),
+        };
         let result = match uploaded {
             Ok((parts, size)) => self
                 .client
@@ -220,6 +225,7 @@ impl S3Backend {
                 .send()
                 .await;
         }
+        self.mark_done(&upload_id).await;
         result
     }
 
@@ -422,6 +428,14 @@ impl Backend for S3Backend {
         Ok(out)
     }
 
+    async fn unfinished(&self) -> Result<Vec<Unfinished>> {
+        self.list_unfinished().await
+    }
+
+    async fn discard(&self, upload: &Unfinished) -> Result<()> {
+        self.abort_unfinished(upload).await
+    }
+
     async fn delete(&self, name: &str) -> Result<()> {
         let key = self.key(name)?;
         self.client
@@ -445,7 +459,7 @@ mod tests {
         assert_eq!(part_size(Some(1 << 30)), DEFAULT_PART_BYTES);
         for hint in [100u64 << 30, 1 << 40, 5 << 40] {
             let p = part_size(Some(hint));
-            assert!((MIN_PART_BYTES..=MAX_PART_BYTES).contains(&p) && p % (1 << 20) == 0, "{hint}: {p}");
+            assert!((MIN_PART_BYTES..=MAX_PART_BYTES).contains(&p) && p.is_multiple_of(1 << 20), "{hint}: {p}");
             assert!((2 * hint).div_ceil(p) <= MAX_PARTS, "twice {hint} fits in {MAX_PARTS} parts of {p}");
         }
         assert_eq!(part_size(Some(u64::MAX)), MAX_PART_BYTES);
