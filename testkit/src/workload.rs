@@ -137,7 +137,7 @@ impl Gen<'_> {
                 cmd(self.conn, &["PEXPIREAT", "k:gone", "1000"])?;
             }
         }
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             self.select(3)?;
             cmd(self.conn, &["SET", "tmp", "x"])?;
             cmd(self.conn, &["FLUSHDB"])?;
@@ -146,7 +146,7 @@ impl Gen<'_> {
             cmd(self.conn, &["SWAPDB", "4", "5"])?;
             self.select(0)?;
         }
-        if self.f.v70() && i % 3 == 0 {
+        if self.f.v70() && i.is_multiple_of(3) {
             cmd(self.conn, &["EXPIRE", &format!("s:{}", self.r.below(40)), "100000000", "NX"])?;
         }
         Ok(())
@@ -187,7 +187,7 @@ impl Gen<'_> {
         cmd(self.conn, &["SINTERSTORE", "set:inter", "set:0", "set:1"])?;
         cmd(self.conn, &["SUNIONSTORE", "set:union", "set:1", "set:2"])?;
         cmd(self.conn, &["SDIFFSTORE", "set:diff", "set:0", "set:2"])?;
-        if i % 5 == 0 {
+        if i.is_multiple_of(5) {
             cmd(self.conn, &["SPOP", &k, "2"])?;
         }
         Ok(())
@@ -201,7 +201,7 @@ impl Gen<'_> {
         cmd(self.conn, &["ZADD", &k, "NX", "INCR", "3", &format!("m{}", self.r.below(30))])?;
         cmd(self.conn, &["ZINCRBY", &k, "0.25", &format!("m{}", self.r.below(30))])?;
         cmd(self.conn, &["ZREM", &k, &format!("m{}", self.r.below(30))])?;
-        if i % 4 == 0 {
+        if i.is_multiple_of(4) {
             cmd(self.conn, &["ZREMRANGEBYRANK", &k, "0", "0"])?;
             cmd(self.conn, &["ZREMRANGEBYSCORE", &k, "-100", "-90"])?;
             cmd(self.conn, &["ZREMRANGEBYLEX", "z:lex", "[a", "[c"])?;
@@ -234,7 +234,7 @@ impl Gen<'_> {
             cmd(self.conn, &["HSET", "h:ttl", &f, "v", "keep", "k"])?;
             cmd(self.conn, &["HPEXPIREAT", "h:ttl", &t, "FIELDS", "1", &f])?;
             cmd(self.conn, &["HEXPIRE", "h:ttl", "100000000", "FIELDS", "2", "keep", "missing"])?;
-            if i % 3 == 0 {
+            if i.is_multiple_of(3) {
                 cmd(self.conn, &["HPERSIST", "h:ttl", "FIELDS", "1", "keep"])?;
             }
             if self.hgetex() {
@@ -263,7 +263,7 @@ impl Gen<'_> {
         }
         let consumer = format!("c{}", self.r.below(3));
         cmd(self.conn, &["XREADGROUP", "GROUP", "g1", &consumer, "COUNT", "2", "STREAMS", "x:main", ">"])?;
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             cmd(self.conn, &["XCLAIM", "x:main", "g1", "claimer", "0", "0-1", "RETRYCOUNT", "2"])?;
             cmd(self.conn, &["XTRIM", "x:capped", "MAXLEN", "5"])?;
         }
@@ -271,7 +271,7 @@ impl Gen<'_> {
             cmd(self.conn, &["XGROUP", "SETID", "x:main", "g2", "0"])?;
             cmd(self.conn, &["XREADGROUP", "GROUP", "g2", "c9", "COUNT", "1", "STREAMS", "x:main", ">"])?;
         }
-        if self.f.stream_62() && i % 4 == 0 {
+        if self.f.stream_62() && i.is_multiple_of(4) {
             cmd(self.conn, &["XAUTOCLAIM", "x:main", "g1", "auto", "0", "0", "COUNT", "2"])?;
             cmd(self.conn, &["XGROUP", "CREATECONSUMER", "x:main", "g1", &format!("idle{i}")])?;
         }
@@ -282,14 +282,14 @@ impl Gen<'_> {
     }
 
     fn transactions_and_scripts(&mut self, i: usize) -> Result<()> {
-        if i % 4 == 0 {
+        if i.is_multiple_of(4) {
             cmd(self.conn, &["MULTI"])?;
             cmd(self.conn, &["SET", "tx:a", &i.to_string()])?;
             cmd(self.conn, &["INCR", "tx:n"])?;
             cmd(self.conn, &["LPUSH", "tx:l", &i.to_string()])?;
             cmd(self.conn, &["EXEC"])?;
         }
-        if i % 5 == 0 {
+        if i.is_multiple_of(5) {
             cmd(
                 self.conn,
                 &[
@@ -317,7 +317,7 @@ impl Gen<'_> {
         self.hashes(i)?;
         self.streams(i)?;
         self.transactions_and_scripts(i)?;
-        if i % 9 == 0 {
+        if i.is_multiple_of(9) {
             self.select(1)?;
             cmd(self.conn, &["SET", &format!("db1:{}", self.r.below(5)), &i.to_string()])?;
             cmd(self.conn, &["INCR", "db1:n"])?;
@@ -367,7 +367,7 @@ pub fn run(conn: &mut Connection, features: Features, w: &Workload) -> Result<Ex
         cmd(g.conn, &["FUNCTION", "DELETE", "gone"])?;
     }
     for i in w.rounds..2 * w.rounds {
-        if w.clock_ticks > 0 && (i - w.rounds) % (w.rounds / w.clock_ticks).max(1) == 0 {
+        if w.clock_ticks > 0 && (i - w.rounds).is_multiple_of((w.rounds / w.clock_ticks).max(1)) {
             std::thread::sleep(Duration::from_millis(1100));
         }
         g.round(i)?;

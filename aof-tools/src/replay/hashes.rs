@@ -52,7 +52,7 @@ fn as_hash(v: &mut Value) -> Option<&mut Map<Bytes, Field>> {
 }
 
 fn hset(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
-    if argv.len() < 4 || argv.len() % 2 != 0 {
+    if argv.len() < 4 || !argv.len().is_multiple_of(2) {
         return at_least(argv, usize::MAX);
     }
     let h = cx.value_or(argv[1], new_hash, as_hash)?;

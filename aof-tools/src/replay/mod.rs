@@ -287,7 +287,7 @@ impl Replayer {
     /// Runs one command given as arguments; `at` says where it is, when needed.
     pub fn apply(&mut self, argv: &[&[u8]], at: impl Fn() -> Position) -> Result<()> {
         self.stats.commands += 1;
-        if self.stats.commands % MEMORY_CHECK_EVERY == 0 {
+        if self.stats.commands.is_multiple_of(MEMORY_CHECK_EVERY) {
             self.check_memory(&at())?;
         }
         match dispatch(&mut self.base.ctx, argv) {

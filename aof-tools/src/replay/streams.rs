@@ -92,7 +92,7 @@ fn xadd(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
         }
     }
     let fields = &argv[i + 1..];
-    if fields.is_empty() || fields.len() % 2 != 0 {
+    if fields.is_empty() || !fields.len().is_multiple_of(2) {
         return Err(Fail::Reply("ERR wrong number of arguments for 'xadd' command".into()));
     }
     let id_arg = argv[i];

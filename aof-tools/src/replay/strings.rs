@@ -183,7 +183,7 @@ fn setex(cx: &mut Ctx, argv: &[&[u8]], unit: i64) -> Outcome {
 }
 
 fn mset(cx: &mut Ctx, argv: &[&[u8]], nx: bool) -> Outcome {
-    if argv.len() < 3 || argv.len() % 2 == 0 {
+    if argv.len() < 3 || argv.len().is_multiple_of(2) {
         return at_least(argv, usize::MAX);
     }
     let pairs = argv[1..].chunks_exact(2);

@@ -69,7 +69,7 @@ fn zadd(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
     }
     let pairs = &argv[i..];
     if pairs.is_empty()
-        || pairs.len() % 2 != 0
+        || !pairs.len().is_multiple_of(2)
         || (nx && xx)
         || (gt && lt)
         || (nx && (gt || lt))

@@ -69,7 +69,7 @@ fn event_fields(i: usize, rng: &mut crate::rng::Rng) -> Vec<(Vec<u8>, Vec<u8>)> 
         kv(&[(b"blob", blob.as_bytes())])
     } else {
         let temp = rng.range(-40, 120).to_string();
-        let ok: &[u8] = if i % 5 == 0 { b"0" } else { b"1" };
+        let ok: &[u8] = if i.is_multiple_of(5) { b"0" } else { b"1" };
         kv(&[(b"kind", KINDS[i % 4].as_bytes()), (b"temp", temp.as_bytes()), (b"ok", ok)])
     }
 }
