@@ -2,12 +2,13 @@
 //! policy, as restic's `ApplyPolicy`).
 //!
 //! `keep_last` keeps the newest N. `keep_daily`, `keep_weekly` and `keep_monthly` keep
-//! the newest backup of each of the last N days, ISO weeks and months that have one
-//! (UTC). The newest backup is always kept, whatever the policy says.
+//! the newest backup of each of the last N days, ISO weeks and months that have one,
+//! as the calendar of a given time zone counts them (prune uses the local one, like the
+//! schedule). The newest backup is always kept, whatever the policy says.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, TimeZone, Utc};
 
 /// How many backups of each kind to keep.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,16 +39,21 @@ pub struct Decision {
     pub remove: Vec<String>,
 }
 
-/// Applies `policy` to backups given as (ID, time), in any order.
-pub fn apply(backups: &[(String, DateTime<Utc>)], policy: &Policy) -> Decision {
+/// Applies `policy` to backups given as (ID, time), in any order, with days, weeks and
+/// months as the calendar of `zone` counts them.
+pub fn apply<Z: TimeZone>(backups: &[(String, DateTime<Utc>)], policy: &Policy, zone: &Z) -> Decision {
     let mut sorted: Vec<&(String, DateTime<Utc>)> = backups.iter().collect();
     sorted.sort_by(|a, b| (b.1, &b.0).cmp(&(a.1, &a.0)));
-    type Bucket = fn(&DateTime<Utc>) -> (i32, u32);
-    let rules: [(&'static str, u32, Bucket); 3] = [
-        ("daily", policy.daily, |t| (t.year(), t.ordinal())),
-        ("weekly", policy.weekly, |t| (t.iso_week().year(), t.iso_week().week())),
-        ("monthly", policy.monthly, |t| (t.year(), t.month())),
-    ];
+    let rules: [(&'static str, u32); 3] =
+        [("daily", policy.daily), ("weekly", policy.weekly), ("monthly", policy.monthly)];
+    let bucket = |name: &str, t: &DateTime<Utc>| {
+        let t = t.with_timezone(zone);
+        match name {
+            "daily" => (t.year(), t.ordinal()),
+            "weekly" => (t.iso_week().year(), t.iso_week().week()),
+            _ => (t.year(), t.month()),
+        }
+    };
     // For each rule: the last bucket seen, and how many buckets kept a backup.
     type Seen = (Option<(i32, u32)>, u32);
     let mut seen: BTreeMap<&str, Seen> = BTreeMap::new();
@@ -60,8 +66,8 @@ pub fn apply(backups: &[(String, DateTime<Utc>)], policy: &Policy) -> Decision {
         if (i as u64) < u64::from(policy.last) {
             reasons.push("last");
         }
-        for (name, limit, bucket) in rules {
-            let b = bucket(time);
+        for (name, limit) in rules {
+            let b = bucket(name, time);
             let (last_bucket, kept) = seen.entry(name).or_insert((None, 0));
             if *last_bucket != Some(b) {
                 *last_bucket = Some(b);
@@ -104,7 +110,7 @@ mod tests {
     #[test]
     fn keep_last_keeps_the_newest_n() {
         let list = twice_daily(3);
-        let d = apply(&list, &Policy { last: 2, ..Default::default() });
+        let d = apply(&list, &Policy { last: 2, ..Default::default() }, &Utc);
         assert_eq!(kept(&d), ["20260103T15", "20260103T03"]);
         assert_eq!(d.remove.len(), 4);
         assert_eq!(d.keep[0].1, ["newest", "last"]);
@@ -113,7 +119,7 @@ mod tests {
     #[test]
     fn daily_weekly_monthly_keep_the_newest_of_each_period() {
         let list = twice_daily(70); // 2026-01-01 .. 2026-03-11
-        let d = apply(&list, &Policy { daily: 3, weekly: 2, monthly: 3, ..Default::default() });
+        let d = apply(&list, &Policy { daily: 3, weekly: 2, monthly: 3, ..Default::default() }, &Utc);
         // Days 03-11, 03-10, 03-09; weeks: the newest of ISO week 11 (03-11) and of week 10
         // (03-08, a Sunday); months: March (03-11), February (02-28), January (01-31).
         assert_eq!(
@@ -129,10 +135,28 @@ mod tests {
     #[test]
     fn the_newest_is_kept_whatever_the_policy() {
         let list = twice_daily(2);
-        let d = apply(&list, &Policy::default());
+        let d = apply(&list, &Policy::default(), &Utc);
         assert_eq!(kept(&d), ["20260102T15"]);
         assert_eq!(d.remove.len(), 3);
-        assert_eq!(apply(&[], &Policy { last: 3, ..Default::default() }), Decision::default());
+        assert_eq!(apply(&[], &Policy { last: 3, ..Default::default() }, &Utc), Decision::default());
+    }
+
+    #[test]
+    fn days_follow_the_given_time_zone() {
+        // 23:30 UTC on 03-01 and 00:30 UTC on 03-02: two UTC days, but one day at UTC-5
+        // (18:30 and 19:30 on 03-01) and one at UTC+9 (08:30 and 09:30 on 03-02).
+        let list = vec![
+            ("a".to_string(), at(2026, 3, 1, 23) + chrono::TimeDelta::minutes(30)),
+            ("b".to_string(), at(2026, 3, 2, 0) + chrono::TimeDelta::minutes(30)),
+        ];
+        let daily = Policy { daily: 2, ..Default::default() };
+        assert_eq!(apply(&list, &daily, &Utc).keep.len(), 2);
+        for hours in [-5, 9] {
+            let zone = chrono::FixedOffset::east_opt(hours * 3600).expect("a valid offset");
+            let d = apply(&list, &daily, &zone);
+            assert_eq!(d.keep.iter().map(|k| k.0.as_str()).collect::<Vec<_>>(), ["b"], "UTC{hours:+}");
+            assert_eq!(d.remove, ["a"]);
+        }
     }
 
     #[test]
@@ -148,7 +172,7 @@ mod tests {
                 .collect();
             let policy =
                 Policy { last: rng.u32(0..5), daily: rng.u32(0..8), weekly: rng.u32(0..5), monthly: rng.u32(0..4) };
-            let d = apply(&list, &policy);
+            let d = apply(&list, &policy, &Utc);
             let mut all: Vec<&String> = d.keep.iter().map(|(id, _)| id).chain(&d.remove).collect();
             all.sort();
             let mut ids: Vec<&String> = list.iter().map(|(id, _)| id).collect();

@@ -42,7 +42,7 @@ pub async fn plan_prune(repo: &Repository, policy: &Policy, now: DateTime<Utc>) 
     let complete: BTreeSet<String> =
         catalog.backups.iter().map(|m| m.id.clone()).chain(damaged.map(str::to_string)).collect();
     let pairs: Vec<(String, DateTime<Utc>)> = catalog.backups.iter().map(|m| (m.id.clone(), m.time)).collect();
-    let decision = apply(&pairs, policy);
+    let decision = apply(&pairs, policy, &chrono::Local);
     let by_id = |id: &str| catalog.backups.iter().find(|m| m.id == id).cloned();
     let keep = decision.keep.into_iter().filter_map(|(id, why)| Some((by_id(&id)?, why))).collect();
     let remove = decision.remove.iter().filter_map(|id| by_id(id)).collect();

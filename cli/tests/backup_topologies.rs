@@ -109,13 +109,15 @@ impl Drop for Sentinel {
     }
 }
 
-fn start_sentinel(server: &ServerBin, master_port: u16) -> Sentinel {
+/// Starts a Sentinel monitoring the master at `master_port` as `main`; `extra` goes into
+/// its configuration file.
+fn start_sentinel(server: &ServerBin, master_port: u16, extra: &str) -> Sentinel {
     let dir = tempfile::tempdir().expect("dir");
     let port = testkit::free_port().expect("port");
     let conf = dir.path().join("sentinel.conf");
     let text = format!(
         "port {port}\nbind 127.0.0.1\ndir {}\nsentinel monitor main 127.0.0.1 {master_port} 1\n\
-         sentinel down-after-milliseconds main 5000\n",
+         sentinel down-after-milliseconds main 5000\n{extra}",
         path_str(dir.path())
     );
     std::fs::write(&conf, text).expect("sentinel.conf");
@@ -130,11 +132,12 @@ fn start_sentinel(server: &ServerBin, master_port: u16) -> Sentinel {
     Sentinel { child, port, _dir: dir }
 }
 
-/// Waits until the Sentinel sees a replica that is up and linked to its master.
-fn wait_for_replica(sentinel: &Sentinel) {
+/// Waits until the Sentinel sees a replica that is up and linked to its master;
+/// `auth` is the Sentinel's password (`:PASSWORD@`), or empty.
+fn wait_for_replica(sentinel: &Sentinel, auth: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let seen = redis::Client::open(format!("redis://127.0.0.1:{}/", sentinel.port))
+        let seen = redis::Client::open(format!("redis://{auth}127.0.0.1:{}/", sentinel.port))
             .and_then(|c| c.get_connection())
             .and_then(|mut c| redis::cmd("SENTINEL").arg("replicas").arg("main").query::<Vec<Vec<String>>>(&mut c));
         if let Ok(replicas) = seen {
@@ -164,8 +167,8 @@ fn a_sentinel_group_is_backed_up_from_its_replica() {
     let synced: i64 = redis::cmd("WAIT").arg(1).arg(30_000).query(&mut master.conn().expect("conn")).expect("WAIT");
     assert_eq!(synced, 1, "the replica caught up");
     let before = contents(&master, &data.expiries);
-    let sentinel = start_sentinel(&server, master.port());
-    wait_for_replica(&sentinel);
+    let sentinel = start_sentinel(&server, master.port(), "");
+    wait_for_replica(&sentinel, "");
 
     let repo = Repo::local();
     let source = format!("redis+sentinel://127.0.0.1:{}/main", sentinel.port);
@@ -181,6 +184,58 @@ fn a_sentinel_group_is_backed_up_from_its_replica() {
 
     let unknown = format!("redis+sentinel://127.0.0.1:{}/other", sentinel.port);
     expect_code(&backup(&repo, "run", &["--source", &unknown]), 3, "an unknown master name");
+}
+
+#[test]
+fn a_sentinel_group_with_passwords_is_backed_up_with_them_and_never_prints_them() {
+    let Some(server) = redis7() else { return };
+    let (data_password, sentinel_password) = ("data-Secret-1", "sentinel-Secret-2");
+    let master = ServerGuard::start_with(&server, &diskless_args(true)).expect("master");
+    let data = testkit::dataset::fill(&mut master.conn().expect("conn"), &server, 8).expect("fill");
+    let before = contents(&master, &data.expiries);
+    let protect = |node: &ServerGuard| {
+        let _: () = redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("requirepass")
+            .arg(data_password)
+            .query(&mut node.conn().expect("conn"))
+            .expect("CONFIG SET requirepass");
+    };
+    protect(&master);
+    let replica_opts = StartOptions {
+        extra_args: ["--replicaof", "127.0.0.1", &master.port().to_string(), "--masterauth", data_password]
+            .map(String::from)
+            .to_vec(),
+        ..diskless_args(true)
+    };
+    let replica = ServerGuard::start_with(&server, &replica_opts).expect("replica");
+    protect(&replica);
+    let sentinel = start_sentinel(
+        &server,
+        master.port(),
+        &format!("sentinel auth-pass main {data_password}\nrequirepass {sentinel_password}\n"),
+    );
+    wait_for_replica(&sentinel, &format!(":{sentinel_password}@"));
+
+    let repo = Repo::local();
+    let dir = tempfile::tempdir().expect("dir");
+    let password_file = dir.path().join("sentinel-password");
+    std::fs::write(&password_file, format!("{sentinel_password}\n")).expect("password file");
+    let source = format!("redis+sentinel://:{data_password}@127.0.0.1:{}/main", sentinel.port);
+    let without = backup(&repo, "run", &["--source", &source]);
+    expect_code(&without, 3, "no password for the Sentinel");
+    let said = String::from_utf8_lossy(&without.stderr);
+    assert!(said.contains("Sentinel 127.0.0.1:") && said.contains("NOAUTH"), "names the Sentinel that refused: {said}");
+    let with = backup(&repo, "run", &["--source", &source, "--sentinel-password-file", path_str(&password_file)]);
+    expect_code(&with, 0, "backup through a password-protected Sentinel");
+    for out in [&without, &with] {
+        let text = describe(out);
+        assert!(!text.contains(data_password) && !text.contains(sentinel_password), "a password was printed: {text}");
+    }
+    assert_eq!(list(&repo).len(), 1, "only the run with both passwords made a backup");
+    let restored = dir.path().join("dump.rdb");
+    expect_code(&backup(&repo, "restore", &["latest", "-o", path_str(&restored)]), 0, "restore");
+    assert_loads_as(&server, &restored, &before, &data.expiries, "Sentinel backup with passwords");
 }
 
 #[test]

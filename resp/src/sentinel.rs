@@ -207,7 +207,7 @@ pub fn pick_node(
         match answer {
             Ok((Some((host, port)), _)) => return Ok(Picked { host, port, replica: true, sentinel }),
             Ok((None, (host, port))) => return Ok(Picked { host, port, replica: false, sentinel }),
-            Err(e) => last = Some(e.at(&sentinel)),
+            Err(e) => last = Some(e.at(&format!("Sentinel {sentinel}"))),
         }
     }
     Err(last.unwrap_or_else(|| Error::Server("no Sentinel given".into())))

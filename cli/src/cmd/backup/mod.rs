@@ -71,9 +71,10 @@ async fn dispatch(a: &BackupArgs, quiet: bool) -> CmdResult {
             drop(bar);
             checked?;
             stdout!(
-                "backup {}: ok ({} parts, {} keys, {} bytes stored, SHA-256 and RDB checksums match)",
+                "backup {}: ok ({} part{}, {} keys, {} bytes stored, SHA-256 and RDB checksums match)",
                 manifest.id,
                 manifest.parts.len(),
+                if manifest.parts.len() == 1 { "" } else { "s" },
                 manifest.keys,
                 manifest.stored_bytes
             )?;
