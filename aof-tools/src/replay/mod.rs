@@ -9,12 +9,16 @@
 
 mod args;
 mod functions;
+mod geo;
+mod geohash;
 mod hashes;
 mod hll;
 mod keys;
 mod lists;
 mod sets;
+mod sort;
 mod streams;
+mod streams_ref;
 mod strings;
 mod strings_bits;
 mod zsets;
@@ -430,6 +434,8 @@ pub fn dispatch(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
         .or_else(|| lists::dispatch(cx, name, argv))
         .or_else(|| sets::dispatch(cx, name, argv))
         .or_else(|| zsets::dispatch(cx, name, argv))
+        .or_else(|| geo::dispatch(cx, name, argv))
+        .or_else(|| sort::dispatch(cx, name, argv))
         .or_else(|| hashes::dispatch(cx, name, argv))
         .or_else(|| streams::dispatch(cx, name, argv))
         .or_else(|| functions::dispatch(cx, name, argv));

@@ -5,6 +5,7 @@
 use rdb_parser::StreamId;
 
 use super::args::{at_least, exactly, int, is, stream_id};
+use super::streams_ref::{self, RefPolicy};
 use super::{Ctx, Fail, Outcome};
 use crate::dataset::{Bytes, Consumer, Group, Nack, Stream, Value};
 
@@ -32,7 +33,9 @@ pub fn dispatch(cx: &mut Ctx, name: &[u8], argv: &[&[u8]]) -> Option<Outcome> {
             Ok(())
         }),
         b"XCLAIM" => xclaim(cx, argv),
-        b"XREADGROUP" | b"XAUTOCLAIM" | b"XACKDEL" | b"XDELEX" | b"XCFGSET" => Err(Fail::Unsupported(
+        b"XDELEX" => super::streams_ref::xdelex(cx, argv),
+        b"XACKDEL" => super::streams_ref::xackdel(cx, argv),
+        b"XREADGROUP" | b"XAUTOCLAIM" | b"XCFGSET" => Err(Fail::Unsupported(
             "this stream command is not replayed yet (servers log XREADGROUP and XAUTOCLAIM as XCLAIM)".into(),
         )),
         _ => return None,
@@ -75,14 +78,15 @@ fn trim_args(argv: &[&[u8]], i: usize) -> Result<Trim, Fail> {
 
 fn xadd(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
     at_least(argv, 5)?;
-    let (mut nomk, mut trim) = (false, None);
+    let (mut nomk, mut trim, mut policy) = (false, None, RefPolicy::KeepRef);
     let mut i = 2;
     loop {
         let a = *argv.get(i).ok_or_else(Fail::syntax)?;
         if is(a, "NOMKSTREAM") {
             nomk = true;
             i += 1;
-        } else if is(a, "KEEPREF") || is(a, "DELREF") || is(a, "ACKED") {
+        } else if let Some(p) = RefPolicy::parse(a) {
+            policy = p;
             i += 1;
         } else if let Some((len, min, n)) = trim_args(argv, i)? {
             trim = Some((len, min));
@@ -133,16 +137,20 @@ fn xadd(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
     s.last_id = id;
     s.entries_added += 1;
     if let Some((len, min)) = trim {
-        s.trim(len, min);
+        streams_ref::trim(s, len, min, policy);
     }
     Ok(())
 }
 
 fn xtrim(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
     at_least(argv, 4)?;
-    let Some((len, min, _)) = trim_args(argv, 2)? else { return Err(Fail::syntax()) };
+    let Some((len, min, n)) = trim_args(argv, 2)? else { return Err(Fail::syntax()) };
+    let mut policy = RefPolicy::KeepRef;
+    for a in &argv[2 + n..] {
+        policy = RefPolicy::parse(a).ok_or_else(Fail::syntax)?;
+    }
     if let Some(s) = cx.existing(argv[1], as_stream)? {
-        s.trim(len, min);
+        streams_ref::trim(s, len, min, policy);
     }
     Ok(())
 }
