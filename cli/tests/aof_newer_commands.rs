@@ -229,6 +229,32 @@ fn newer(out: &mut Vec<Vec<String>>, f: &testkit::Features) {
         out.push(s(&["XADD", "x:r", "MAXLEN", "=", "3", "ACKED", "20-1", "f", "v"]));
         out.push(s(&["XTRIM", "x:r", "MAXLEN", "2", "DELREF"]));
     }
+    if f.stream_idmp() {
+        out.push(s(&["XADD", "x:i", "IDMP", "p1", "a", "*", "f", "1"]));
+        out.push(s(&["XADD", "x:i", "IDMP", "p1", "a", "*", "f", "2"]));
+        out.push(s(&["XADD", "x:i", "IDMPAUTO", "p2", "*", "f", "1", "g", "2"]));
+        out.push(s(&["XADD", "x:i", "IDMPAUTO", "p2", "*", "g", "2", "f", "1"]));
+        out.push(s(&["XADD", "x:i", "IDMPAUTO", "p2", "*", "f", "1", "g", "3"]));
+        out.push(s(&["XCFGSET", "x:i", "IDMP-MAXSIZE", "2"]));
+        out.push(s(&["XCFGSET", "x:i", "IDMP-MAXSIZE", "2"]));
+        for i in 0..5 {
+            out.push(s(&[
+                "XADD",
+                "x:i",
+                "MAXLEN",
+                "3",
+                "IDMP",
+                "p3",
+                &format!("i{}", i % 3),
+                "*",
+                "n",
+                &i.to_string(),
+            ]));
+        }
+        out.push(s(&["XADD", "x:j", "IDMPAUTO", "p", "*", "a", "b"]));
+        out.push(s(&["XCFGSET", "x:j", "IDMP-DURATION", "500"]));
+        out.push(s(&["XADD", "x:j", "IDMPAUTO", "p", "*", "a", "b"]));
+    }
 }
 
 /// Writes an AOF with `server` running `commands` (errors are part of the test).
@@ -262,7 +288,20 @@ fn key_digests(g: &ServerGuard) -> std::collections::BTreeMap<String, String> {
     let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut c).expect("KEYS");
     keys.into_iter()
         .map(|k| {
-            let d: Vec<String> = redis::cmd("DEBUG").arg("DIGEST-VALUE").arg(&k).query(&mut c).expect("DIGEST-VALUE");
+            let mut d: Vec<String> =
+                redis::cmd("DEBUG").arg("DIGEST-VALUE").arg(&k).query(&mut c).expect("DIGEST-VALUE");
+            let ty: String = redis::cmd("TYPE").arg(&k).query(&mut c).expect("TYPE");
+            if ty == "stream" && g.server().features().stream_idmp() {
+                // The digest leaves the idempotent-producer state out; XINFO shows it.
+                let info: Vec<redis::Value> = redis::cmd("XINFO").arg("STREAM").arg(&k).query(&mut c).expect("XINFO");
+                for pair in info.chunks(2) {
+                    if let [redis::Value::BulkString(name), redis::Value::Int(n)] = pair {
+                        if name.starts_with(b"idmp") || name.starts_with(b"iids") || name.starts_with(b"pids") {
+                            d.push(format!(" {}={n}", String::from_utf8_lossy(name)));
+                        }
+                    }
+                }
+            }
             (k, d.concat())
         })
         .collect()
@@ -272,7 +311,8 @@ fn key_digests(g: &ServerGuard) -> std::collections::BTreeMap<String, String> {
 fn same(server: &ServerBin, what: &str, want: &std::collections::BTreeMap<String, String>, got: &ServerGuard) {
     let got = key_digests(got);
     let differ: Vec<&String> = want.keys().chain(got.keys()).filter(|k| want.get(*k) != got.get(*k)).collect();
-    assert!(differ.is_empty(), "{server}: {what}: these keys differ: {differ:?}");
+    let show: Vec<_> = differ.iter().map(|k| (k, want.get(*k), got.get(*k))).collect();
+    assert!(differ.is_empty(), "{server}: {what}: these keys differ: {show:?}");
 }
 
 #[test]

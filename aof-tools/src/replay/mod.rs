@@ -18,6 +18,7 @@ mod lists;
 mod sets;
 mod sort;
 mod streams;
+mod streams_idmp;
 mod streams_ref;
 mod strings;
 mod strings_bits;
