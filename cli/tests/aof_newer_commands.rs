@@ -211,6 +211,31 @@ fn newer(out: &mut Vec<Vec<String>>, f: &testkit::Features) {
         out.push(s(&["SET", "c:5", "a", "IFDNE", "0000000000000000"]));
         out.push(s(&["SET", "c:1", "d2", "IFDNE", &format!("{:016X}", xxhash_rust::xxh3::xxh3_64(b"d1"))]));
     }
+    if redis((8, 4, 0)) || (f.flavor == Flavor::Valkey && f.version >= (9, 1, 0)) {
+        out.push(s(&["MSETEX", "2", "m:1", "a", "m:2", "b", "EX", "100000"]));
+        out.push(s(&["MSETEX", "1", "m:1", "c", "NX", "PX", "100000"]));
+        out.push(s(&["MSETEX", "2", "m:1", "d", "m:3", "e", "XX", "KEEPTTL"]));
+        out.push(s(&["MSETEX", "1", "m:1", "f", "XX", "KEEPTTL"]));
+        out.push(s(&["MSETEX", "1", "m:4", "g", "NX", "EXAT", "4102444800"]));
+        out.push(s(&["MSETEX", "1", "m:2", "h"]));
+    }
+    if f.flavor == Flavor::Valkey && f.version >= (9, 0, 0) {
+        out.push(s(&["SET", "d:1", "v"]));
+        out.push(s(&["DELIFEQ", "d:1", "other"]));
+        out.push(s(&["SET", "d:2", "v"]));
+        out.push(s(&["DELIFEQ", "d:2", "v"]));
+        out.push(s(&["HSETEX", "hx:1", "XX", "FIELDS", "1", "a", "1"]));
+        out.push(s(&["HSETEX", "hx:1", "NX", "EX", "100000", "FIELDS", "2", "a", "1", "b", "2"]));
+        out.push(s(&["HSETEX", "hx:1", "XX", "FXX", "KEEPTTL", "FIELDS", "1", "a", "3"]));
+        out.push(s(&["HSETEX", "hx:1", "FNX", "FIELDS", "1", "a", "4"]));
+    }
+    if redis((8, 4, 0)) {
+        out.push(s(&["SET", "d:3", "v"]));
+        out.push(s(&["DELEX", "d:3", "IFNE", "v"]));
+        out.push(s(&["DELEX", "d:3", "IFEQ", "v"]));
+        out.push(s(&["SET", "d:4", "v"]));
+        out.push(s(&["DELEX", "d:4"]));
+    }
     if f.stream_ref_policies() {
         for i in 1..=12 {
             out.push(s(&["XADD", "x:r", &format!("{i}-1"), "f", &i.to_string()]));

@@ -22,6 +22,7 @@ mod streams_idmp;
 mod streams_ref;
 mod strings;
 mod strings_bits;
+mod strings_cond;
 mod zsets;
 
 use rdb_parser::{EntryBuilder, KeyEnd, KeyStart, Visit, VisitError, VisitResult, Visitor};

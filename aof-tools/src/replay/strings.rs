@@ -1,6 +1,7 @@
 //! String commands: SET and its variants, counters, APPEND/SETRANGE, bits.
 
 use super::args::{at_least, exactly, expire_at, float, int, is};
+use super::strings_cond::{cond_value, Cond};
 use super::{Ctx, Fail, Outcome};
 use crate::dataset::Value;
 
@@ -29,7 +30,8 @@ pub fn dispatch(cx: &mut Ctx, name: &[u8], argv: &[&[u8]]) -> Option<Outcome> {
             Ok(())
         }),
         b"GETEX" => getex(cx, argv),
-        b"DELEX" => delex(cx, argv),
+        b"DELEX" => super::strings_cond::delex(cx, argv),
+        b"MSETEX" => super::strings_cond::msetex(cx, argv),
         b"APPEND" => exactly(argv, 3).and_then(|()| {
             let s = cx.value_or(argv[1], || Value::Str(Vec::new()), as_str)?;
             s.extend_from_slice(argv[2]);
@@ -70,7 +72,7 @@ fn string_or_missing(cx: &mut Ctx, key: &[u8]) -> Outcome {
 }
 
 /// How a command sets the expiry.
-enum Ttl {
+pub(super) enum Ttl {
     Remove,
     Keep,
     At(i64),
@@ -78,7 +80,7 @@ enum Ttl {
 
 /// Parses `EX s | PX ms | EXAT s | PXAT ms | KEEPTTL | PERSIST` at `argv[i]`; returns the
 /// choice and how many arguments it took, or `None` when `argv[i]` is not one of them.
-fn ttl_option(
+pub(super) fn ttl_option(
     cx: &Ctx,
     argv: &[&[u8]],
     i: usize,
@@ -103,72 +105,6 @@ fn ttl_option(
     }
     let absolute = a.len() == 4;
     Ok(Some((Ttl::At(expire_at(n, unit, absolute, cx.now_ms)?), 2)))
-}
-
-/// The conditions of a conditional SET (Valkey 8.1 IFEQ; Redis 8.4 IFEQ, IFNE, and
-/// IFDEQ/IFDNE on the value's XXH3 digest in hex).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Cond {
-    /// The value equals the operand.
-    Eq,
-    /// The key is missing or its value differs.
-    Ne,
-    /// The value's digest equals the operand.
-    DigestEq,
-    /// The key is missing or its value's digest differs.
-    DigestNe,
-}
-
-impl Cond {
-    /// The condition a keyword names.
-    pub fn parse(a: &[u8]) -> Option<Cond> {
-        [("IFEQ", Cond::Eq), ("IFNE", Cond::Ne), ("IFDEQ", Cond::DigestEq), ("IFDNE", Cond::DigestNe)]
-            .iter()
-            .find(|(n, _)| is(a, n))
-            .map(|&(_, c)| c)
-    }
-
-    /// Whether a string key holding `current` (None: missing) meets it.
-    pub fn holds(self, current: Option<&[u8]>, operand: &[u8]) -> bool {
-        let digest_is =
-            |v: &[u8]| format!("{:016x}", xxhash_rust::xxh3::xxh3_64(v)).as_bytes().eq_ignore_ascii_case(operand);
-        match (self, current) {
-            (Cond::Eq | Cond::DigestEq, None) => false,
-            (Cond::Ne | Cond::DigestNe, None) => true,
-            (Cond::Eq, Some(v)) => v == operand,
-            (Cond::Ne, Some(v)) => v != operand,
-            (Cond::DigestEq, Some(v)) => digest_is(v),
-            (Cond::DigestNe, Some(v)) => !digest_is(v),
-        }
-    }
-}
-
-/// The string value of `key` for a condition (None: missing; another type is an error).
-fn cond_value<'a>(cx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a [u8]>, Fail> {
-    match cx.slot(key) {
-        None => Ok(None),
-        Some(slot) => match &slot.value {
-            Value::Str(s) => Ok(Some(s.as_slice())),
-            _ => Err(Fail::wrong_type()),
-        },
-    }
-}
-
-/// DELEX key [IFEQ|IFNE|IFDEQ|IFDNE operand] (Redis 8.4; servers log the unconditional
-/// form, and a met condition as DEL).
-fn delex(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
-    match argv.len() {
-        2 => {}
-        4 => {
-            let c = Cond::parse(argv[2]).ok_or_else(Fail::syntax)?;
-            if !c.holds(cond_value(cx, argv[1])?, argv[3]) {
-                return Ok(());
-            }
-        }
-        _ => return at_least(argv, usize::MAX),
-    }
-    cx.remove(argv[1]);
-    Ok(())
 }
 
 fn set(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
@@ -383,19 +319,4 @@ fn setbit(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
         s[byte] &= !mask;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Cond;
-
-    /// Redis 8.6 logged `SET c1 n4 IFDEQ e91f540cbd1cac73` while c1 held "n3".
-    #[test]
-    fn digest_conditions_use_the_servers_digest() {
-        assert!(Cond::DigestEq.holds(Some(b"n3"), b"e91f540cbd1cac73"));
-        assert!(Cond::DigestEq.holds(Some(b"n3"), b"E91F540CBD1CAC73"));
-        assert!(!Cond::DigestNe.holds(Some(b"n3"), b"e91f540cbd1cac73"));
-        assert!(Cond::DigestNe.holds(None, b"e91f540cbd1cac73"));
-        assert!(!Cond::Eq.holds(None, b""));
-    }
 }
