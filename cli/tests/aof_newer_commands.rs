@@ -224,6 +224,8 @@ fn newer(out: &mut Vec<Vec<String>>, f: &testkit::Features) {
         out.push(s(&["DELIFEQ", "d:1", "other"]));
         out.push(s(&["SET", "d:2", "v"]));
         out.push(s(&["DELIFEQ", "d:2", "v"]));
+        out.push(s(&["RPUSH", "d:l", "v"]));
+        out.push(s(&["DELIFEQ", "d:l", "v"]));
         out.push(s(&["HSETEX", "hx:1", "XX", "FIELDS", "1", "a", "1"]));
         out.push(s(&["HSETEX", "hx:1", "NX", "EX", "100000", "FIELDS", "2", "a", "1", "b", "2"]));
         out.push(s(&["HSETEX", "hx:1", "XX", "FXX", "KEEPTTL", "FIELDS", "1", "a", "3"]));

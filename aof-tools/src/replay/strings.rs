@@ -32,6 +32,7 @@ pub fn dispatch(cx: &mut Ctx, name: &[u8], argv: &[&[u8]]) -> Option<Outcome> {
         b"GETEX" => getex(cx, argv),
         b"DELEX" => super::strings_cond::delex(cx, argv),
         b"MSETEX" => super::strings_cond::msetex(cx, argv),
+        b"DELIFEQ" => super::strings_cond::delifeq(cx, argv),
         b"APPEND" => exactly(argv, 3).and_then(|()| {
             let s = cx.value_or(argv[1], || Value::Str(Vec::new()), as_str)?;
             s.extend_from_slice(argv[2]);

@@ -3,7 +3,7 @@
 //! (Redis 8.4, Valkey 9.1), which servers log with its NX/XX condition and an
 //! absolute expiry.
 
-use super::args::{at_least, int, is};
+use super::args::{at_least, exactly, int, is};
 use super::strings::{ttl_option, Ttl};
 use super::{Ctx, Fail, Outcome};
 use crate::dataset::Value;
@@ -71,6 +71,15 @@ pub fn delex(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
         _ => return at_least(argv, usize::MAX),
     }
     cx.remove(argv[1]);
+    Ok(())
+}
+
+/// DELIFEQ key value (Valkey 9.0; logged as DEL, replayed the same when a file has it).
+pub fn delifeq(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
+    exactly(argv, 3)?;
+    if Cond::Eq.holds(cond_value(cx, argv[1])?, argv[2]) {
+        cx.remove(argv[1]);
+    }
     Ok(())
 }
 
