@@ -48,7 +48,9 @@ fn stream_from(s: RdbStream) -> Stream {
         last_id: s.meta.last_id,
         max_deleted_id: s.meta.max_deleted_id.unwrap_or_default(),
         entries_added: s.meta.entries_added.unwrap_or(s.meta.length),
-        idmp: s.meta.idmp.map(|i| Box::new(idmp_from(i))),
+        // The state every stream has on Redis 8.6 until a producer shows up is left out,
+        // as for a stream that never had it.
+        idmp: s.meta.idmp.map(idmp_from).filter(|i| *i != Idmp::default()).map(Box::new),
         ..Stream::default()
     };
     for e in s.entries {
