@@ -14,7 +14,7 @@ server=$(command -v redis-server || echo /usr/bin/redis-server)
 command -v /usr/bin/time >/dev/null || { apt-get install -y time >/dev/null; }
 
 if [ ! -f "$data/appendonlydir/appendonly.aof.manifest" ]; then
-    source bench/lib-server.sh
+    source bench/lib.sh
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     "$server" --bind 127.0.0.1 --port "$port" --dir "$work" --save '' --appendonly yes \
         --appendfsync no --auto-aof-rewrite-percentage 0 --daemonize no --logfile "$work/server.log" &

@@ -1,6 +1,7 @@
 //! A randomized write workload for AOF tests: overwrites, deletes, expiries, counters,
 //! every collection type with its edit commands, streams with consumer groups, hash
-//! field TTLs, transactions, scripts and functions, with a `BGREWRITEAOF` half way.
+//! field TTLs, transactions, scripts and functions, geo searches and SORT that STORE, and
+//! the newer servers' commands, with a `BGREWRITEAOF` half way.
 //!
 //! The same seed gives the same commands. Every TTL is far in the future (or in the
 //! past, which deletes the key at once), so nothing expires while a test runs; on
@@ -15,6 +16,8 @@ use redis::{Connection, Value};
 use crate::expiry::ExpiryLog;
 use crate::features::Features;
 use crate::rng::Rng;
+
+mod newer;
 
 /// A far-future absolute time in ms (year 2100 and later).
 const FAR_MS: i64 = 4_102_444_800_000;
@@ -317,6 +320,7 @@ impl Gen<'_> {
         self.hashes(i)?;
         self.streams(i)?;
         self.transactions_and_scripts(i)?;
+        self.newer(i)?;
         if i.is_multiple_of(9) {
             self.select(1)?;
             cmd(self.conn, &["SET", &format!("db1:{}", self.r.below(5)), &i.to_string()])?;

@@ -4,11 +4,11 @@
 use std::collections::VecDeque;
 
 use rdb_parser::{
-    Consumer as RdbConsumer, Entry, HashField, PendingEntry, RdbType, Stream as RdbStream, StreamEntry, StreamGroup,
-    StreamMeta, Value as RdbValue,
+    Consumer as RdbConsumer, Entry, HashField, IdmpProducer, PendingEntry, RdbType, Stream as RdbStream, StreamEntry,
+    StreamGroup, StreamIdmp, StreamMeta, Value as RdbValue,
 };
 
-use super::{Bytes, Consumer, Field, Group, Map, Nack, Set, Slot, Stream, Value, ZSet};
+use super::{Bytes, Consumer, Field, Group, Idmp, Map, Nack, Set, Slot, Stream, Value, ZSet};
 
 /// Why an entry has no place in the dataset.
 #[derive(Debug)]
@@ -48,6 +48,9 @@ fn stream_from(s: RdbStream) -> Stream {
         last_id: s.meta.last_id,
         max_deleted_id: s.meta.max_deleted_id.unwrap_or_default(),
         entries_added: s.meta.entries_added.unwrap_or(s.meta.length),
+        // The state every stream has on Redis 8.6 until a producer shows up is left out,
+        // as for a stream that never had it.
+        idmp: s.meta.idmp.map(idmp_from).filter(|i| *i != Idmp::default()).map(Box::new),
         ..Stream::default()
     };
     for e in s.entries {
@@ -152,7 +155,40 @@ fn stream_to(s: &Stream) -> RdbStream {
         first_id: Some(s.first_id()),
         max_deleted_id: Some(s.max_deleted_id),
         entries_added: Some(s.entries_added),
-        idmp: None,
+        idmp: s.idmp.as_deref().map(idmp_to),
     };
     RdbStream { entries, meta, groups }
+}
+
+fn idmp_from(i: StreamIdmp) -> Idmp {
+    let producers = i
+        .producers
+        .into_iter()
+        .filter(|p| !p.entries.is_empty())
+        .map(|p| (p.pid.into(), p.entries.into_iter().map(|(iid, id)| (iid.into(), id)).collect()))
+        .collect();
+    Idmp {
+        duration_s: i.duration_s,
+        max_entries: i.max_entries,
+        producers,
+        iids_added: i.iids_added,
+        iids_duplicates: i.iids_duplicates,
+    }
+}
+
+fn idmp_to(i: &Idmp) -> StreamIdmp {
+    StreamIdmp {
+        duration_s: i.duration_s,
+        max_entries: i.max_entries,
+        producers: i
+            .producers
+            .iter()
+            .map(|(pid, e)| IdmpProducer {
+                pid: pid.to_vec(),
+                entries: e.iter().map(|(iid, id)| (iid.to_vec(), *id)).collect(),
+            })
+            .collect(),
+        iids_added: i.iids_added,
+        iids_duplicates: i.iids_duplicates,
+    }
 }

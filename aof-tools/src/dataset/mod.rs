@@ -12,7 +12,7 @@ mod stream;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-pub use stream::{Consumer, Group, Nack, Stream};
+pub use stream::{Consumer, Group, Idmp, Nack, Stream, IDMP_DEFAULTS};
 
 /// Byte strings: keys, members, fields, values.
 pub type Bytes = Box<[u8]>;

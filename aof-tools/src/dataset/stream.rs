@@ -1,7 +1,7 @@
 //! Streams: entries by ID, the metadata the servers keep (last ID, entries added,
 //! largest deleted ID), and consumer groups with their pending entries.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use rdb_parser::StreamId;
 
@@ -42,6 +42,54 @@ pub struct Group {
     pub consumers: BTreeMap<Bytes, Consumer>,
 }
 
+/// Default `stream-idmp-duration` (seconds) and `stream-idmp-maxsize` of Redis 8.6.
+pub const IDMP_DEFAULTS: (u64, u64) = (100, 100);
+
+/// The idempotent-producer state of a stream (Redis 8.6). Nothing expires while an AOF
+/// loads (the server drops old IDs from its cron), so none expire here either.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idmp {
+    /// How long IDs are remembered, seconds.
+    pub duration_s: u64,
+    /// IDs remembered per producer.
+    pub max_entries: u64,
+    /// Producer → (idempotency ID, entry ID), oldest first.
+    pub producers: BTreeMap<Bytes, VecDeque<(Bytes, StreamId)>>,
+    /// IDs recorded.
+    pub iids_added: u64,
+    /// Duplicates refused.
+    pub iids_duplicates: u64,
+}
+
+impl Default for Idmp {
+    fn default() -> Self {
+        Idmp {
+            duration_s: IDMP_DEFAULTS.0,
+            max_entries: IDMP_DEFAULTS.1,
+            producers: BTreeMap::new(),
+            iids_added: 0,
+            iids_duplicates: 0,
+        }
+    }
+}
+
+impl Idmp {
+    /// The entry `iid` of producer `pid` added, if remembered.
+    pub fn find(&self, pid: &[u8], iid: &[u8]) -> Option<StreamId> {
+        self.producers.get(pid)?.iter().find(|(i, _)| &**i == iid).map(|(_, id)| *id)
+    }
+
+    /// Remembers `iid` → `id` for `pid`, forgetting the oldest past `max_entries`.
+    pub fn record(&mut self, pid: &[u8], iid: &[u8], id: StreamId) {
+        let p = self.producers.entry(pid.into()).or_default();
+        p.push_back((iid.into(), id));
+        while p.len() as u64 > self.max_entries {
+            p.pop_front();
+        }
+        self.iids_added += 1;
+    }
+}
+
 /// A stream.
 #[derive(Debug, Clone, Default)]
 pub struct Stream {
@@ -55,6 +103,8 @@ pub struct Stream {
     pub entries_added: u64,
     /// Groups by name.
     pub groups: BTreeMap<Bytes, Group>,
+    /// Idempotent-producer state, once a command set or used it.
+    pub idmp: Option<Box<Idmp>>,
 }
 
 impl Stream {

@@ -46,7 +46,8 @@ pub fn dispatch(cx: &mut Ctx, name: &[u8], argv: &[&[u8]]) -> Option<Outcome> {
             cx.db = db as usize;
             Ok(())
         }),
-        b"RESTORE" => restore(cx, argv),
+        // RESTORE-ASKING is how MIGRATE's RESTORE reaches a cluster node.
+        b"RESTORE" | b"RESTORE-ASKING" => restore(cx, argv),
         _ => return None,
     })
 }

@@ -9,14 +9,20 @@
 
 mod args;
 mod functions;
+mod geo;
+mod geohash;
 mod hashes;
 mod hll;
 mod keys;
 mod lists;
 mod sets;
+mod sort;
 mod streams;
+mod streams_idmp;
+mod streams_ref;
 mod strings;
 mod strings_bits;
+mod strings_cond;
 mod zsets;
 
 use rdb_parser::{EntryBuilder, KeyEnd, KeyStart, Visit, VisitError, VisitResult, Visitor};
@@ -421,23 +427,56 @@ fn upper(name: &[u8]) -> ([u8; 24], usize) {
     (buf, name.len())
 }
 
+/// A command module: `None` when the name is not one of its commands.
+type Module = fn(&mut Ctx, &[u8], &[&[u8]]) -> Option<Outcome>;
+
+/// Every command module. A name belongs to one module only, so the order in which
+/// they are tried changes the speed, never the meaning.
+const MODULES: [Module; 10] = [
+    strings::dispatch,
+    keys::dispatch,
+    lists::dispatch,
+    sets::dispatch,
+    zsets::dispatch,
+    geo::dispatch,
+    sort::dispatch,
+    hashes::dispatch,
+    streams::dispatch,
+    functions::dispatch,
+];
+
+/// The module a name most likely belongs to, by its first letters (tried first: each
+/// module rejects a foreign name one comparison per command of the same length).
+fn likely(name: &[u8]) -> usize {
+    match name {
+        [b'P' | b'E', b'E' | b'X', ..] | [b'D', b'E', b'L'] | [b'U', b'N', ..] => 1,
+        [b'L', ..] | [b'R', b'P', ..] | [b'B', b'L' | b'R', ..] => 2,
+        [b'S', b'A' | b'R' | b'M' | b'I' | b'U' | b'D' | b'P', ..] => 3,
+        [b'Z', ..] | [b'B', b'Z', ..] => 4,
+        [b'G', b'E', b'O', ..] => 5,
+        [b'H', ..] => 7,
+        [b'X', ..] => 8,
+        _ => 0,
+    }
+}
+
 /// Runs one command on the context.
 pub fn dispatch(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
     let (buf, n) = upper(argv[0]);
     let name = &buf[..n];
-    let r = strings::dispatch(cx, name, argv)
-        .or_else(|| keys::dispatch(cx, name, argv))
-        .or_else(|| lists::dispatch(cx, name, argv))
-        .or_else(|| sets::dispatch(cx, name, argv))
-        .or_else(|| zsets::dispatch(cx, name, argv))
-        .or_else(|| hashes::dispatch(cx, name, argv))
-        .or_else(|| streams::dispatch(cx, name, argv))
-        .or_else(|| functions::dispatch(cx, name, argv));
-    match r {
-        Some(r) => r,
-        None => Err(Fail::Unsupported(
-            "unknown command: rdbkit cannot replay it (the AOF comes from a module or a server newer than rdbkit knows)"
-                .into(),
-        )),
+    let first = likely(name);
+    if let Some(r) = MODULES[first](cx, name, argv) {
+        return r;
     }
+    for (i, module) in MODULES.iter().enumerate() {
+        if i != first {
+            if let Some(r) = module(cx, name, argv) {
+                return r;
+            }
+        }
+    }
+    Err(Fail::Unsupported(
+        "unknown command: rdbkit cannot replay it (the AOF comes from a module or a server newer than rdbkit knows)"
+            .into(),
+    ))
 }

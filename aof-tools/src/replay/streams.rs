@@ -5,6 +5,8 @@
 use rdb_parser::StreamId;
 
 use super::args::{at_least, exactly, int, is, stream_id};
+use super::streams_idmp;
+use super::streams_ref::{self, RefPolicy};
 use super::{Ctx, Fail, Outcome};
 use crate::dataset::{Bytes, Consumer, Group, Nack, Stream, Value};
 
@@ -32,7 +34,11 @@ pub fn dispatch(cx: &mut Ctx, name: &[u8], argv: &[&[u8]]) -> Option<Outcome> {
             Ok(())
         }),
         b"XCLAIM" => xclaim(cx, argv),
-        b"XREADGROUP" | b"XAUTOCLAIM" | b"XACKDEL" | b"XDELEX" | b"XCFGSET" => Err(Fail::Unsupported(
+        b"XDELEX" => super::streams_ref::xdelex(cx, argv),
+        b"XACKDEL" => super::streams_ref::xackdel(cx, argv),
+        b"XCFGSET" => streams_idmp::xcfgset(cx, argv),
+        b"XIDMPRECORD" => streams_idmp::xidmprecord(cx, argv),
+        b"XREADGROUP" | b"XAUTOCLAIM" => Err(Fail::Unsupported(
             "this stream command is not replayed yet (servers log XREADGROUP and XAUTOCLAIM as XCLAIM)".into(),
         )),
         _ => return None,
@@ -75,15 +81,22 @@ fn trim_args(argv: &[&[u8]], i: usize) -> Result<Trim, Fail> {
 
 fn xadd(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
     at_least(argv, 5)?;
-    let (mut nomk, mut trim) = (false, None);
+    let (mut nomk, mut trim, mut policy, mut producer) = (false, None, RefPolicy::KeepRef, None);
     let mut i = 2;
     loop {
         let a = *argv.get(i).ok_or_else(Fail::syntax)?;
         if is(a, "NOMKSTREAM") {
             nomk = true;
             i += 1;
-        } else if is(a, "KEEPREF") || is(a, "DELREF") || is(a, "ACKED") {
+        } else if let Some(p) = RefPolicy::parse(a) {
+            policy = p;
             i += 1;
+        } else if let Some((p, n)) = streams_idmp::option(argv, i)? {
+            if producer.is_some() {
+                return Err(Fail::Reply("ERR IDMP/IDMPAUTO specified multiple times".into()));
+            }
+            producer = Some(p);
+            i += n;
         } else if let Some((len, min, n)) = trim_args(argv, i)? {
             trim = Some((len, min));
             i += n;
@@ -106,6 +119,13 @@ fn xadd(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
     let now = cx.now_ms.max(0) as u64;
     let created = cx.slot(argv[1]).is_none();
     let s = cx.value_or(argv[1], || Value::Stream(Box::default()), as_stream)?;
+    let iid = match &producer {
+        Some(p) => match streams_idmp::duplicate(s, p, fields) {
+            (true, _) => return Ok(()),
+            (false, iid) => Some(iid),
+        },
+        None => None,
+    };
     let last = s.last_id;
     let id = if id_arg == b"*" {
         if now > last.ms {
@@ -132,17 +152,24 @@ fn xadd(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
     s.entries.insert(id, values.into_boxed_slice());
     s.last_id = id;
     s.entries_added += 1;
+    if let (Some(p), Some(iid)) = (&producer, iid) {
+        s.idmp.get_or_insert_with(Box::default).record(&p.pid, &iid, id);
+    }
     if let Some((len, min)) = trim {
-        s.trim(len, min);
+        streams_ref::trim(s, len, min, policy);
     }
     Ok(())
 }
 
 fn xtrim(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
     at_least(argv, 4)?;
-    let Some((len, min, _)) = trim_args(argv, 2)? else { return Err(Fail::syntax()) };
+    let Some((len, min, n)) = trim_args(argv, 2)? else { return Err(Fail::syntax()) };
+    let mut policy = RefPolicy::KeepRef;
+    for a in &argv[2 + n..] {
+        policy = RefPolicy::parse(a).ok_or_else(Fail::syntax)?;
+    }
     if let Some(s) = cx.existing(argv[1], as_stream)? {
-        s.trim(len, min);
+        streams_ref::trim(s, len, min, policy);
     }
     Ok(())
 }

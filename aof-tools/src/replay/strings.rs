@@ -1,6 +1,7 @@
 //! String commands: SET and its variants, counters, APPEND/SETRANGE, bits.
 
 use super::args::{at_least, exactly, expire_at, float, int, is};
+use super::strings_cond::{cond_value, Cond};
 use super::{Ctx, Fail, Outcome};
 use crate::dataset::Value;
 
@@ -29,6 +30,9 @@ pub fn dispatch(cx: &mut Ctx, name: &[u8], argv: &[&[u8]]) -> Option<Outcome> {
             Ok(())
         }),
         b"GETEX" => getex(cx, argv),
+        b"DELEX" => super::strings_cond::delex(cx, argv),
+        b"MSETEX" => super::strings_cond::msetex(cx, argv),
+        b"DELIFEQ" => super::strings_cond::delifeq(cx, argv),
         b"APPEND" => exactly(argv, 3).and_then(|()| {
             let s = cx.value_or(argv[1], || Value::Str(Vec::new()), as_str)?;
             s.extend_from_slice(argv[2]);
@@ -69,7 +73,7 @@ fn string_or_missing(cx: &mut Ctx, key: &[u8]) -> Outcome {
 }
 
 /// How a command sets the expiry.
-enum Ttl {
+pub(super) enum Ttl {
     Remove,
     Keep,
     At(i64),
@@ -77,7 +81,7 @@ enum Ttl {
 
 /// Parses `EX s | PX ms | EXAT s | PXAT ms | KEEPTTL | PERSIST` at `argv[i]`; returns the
 /// choice and how many arguments it took, or `None` when `argv[i]` is not one of them.
-fn ttl_option(
+pub(super) fn ttl_option(
     cx: &Ctx,
     argv: &[&[u8]],
     i: usize,
@@ -109,6 +113,7 @@ fn set(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
     let (mut nx, mut xx, mut get) = (false, false, false);
     let mut ttl = Ttl::Remove;
     let mut seen_ttl = false;
+    let mut cond = None;
     let mut i = 3;
     while i < argv.len() {
         let a = argv[i];
@@ -126,18 +131,26 @@ fn set(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
             ttl = t;
             i += n;
             continue;
-        } else if is(a, "IFEQ") || is(a, "IFNE") || is(a, "IFDEQ") || is(a, "IFDNE") {
-            return Err(Fail::Unsupported(format!(
-                "SET {} (conditional SET) is not replayed yet",
-                String::from_utf8_lossy(a)
-            )));
+        } else if let Some(c) = Cond::parse(a) {
+            let Some(&operand) = argv.get(i + 1) else { return Err(Fail::syntax()) };
+            if cond.is_some() {
+                return Err(Fail::syntax());
+            }
+            cond = Some((c, operand));
+            i += 2;
+            continue;
         } else {
             return Err(Fail::syntax());
         }
         i += 1;
     }
-    if nx && xx {
+    if (nx && xx) || (cond.is_some() && (nx || xx)) {
         return Err(Fail::syntax());
+    }
+    if let Some((c, operand)) = cond {
+        if !c.holds(cond_value(cx, argv[1])?, operand) {
+            return Ok(());
+        }
     }
     // One lookup: the common overwrite reuses the key and the string buffer.
     match cx.slot(argv[1]) {

@@ -171,15 +171,67 @@ pub fn bitfield(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
     Ok(())
 }
 
+/// The BITOP operations: AND, OR, XOR, NOT, and Redis 8.2's DIFF (X and none of the
+/// others), DIFF1 (not X but some other), ANDOR (X and some other), ONE (exactly one).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BitOp {
+    And,
+    Or,
+    Xor,
+    Not,
+    Diff,
+    Diff1,
+    AndOr,
+    One,
+}
+
+impl BitOp {
+    fn parse(op: &[u8]) -> Option<BitOp> {
+        let ops = [
+            ("AND", BitOp::And),
+            ("OR", BitOp::Or),
+            ("XOR", BitOp::Xor),
+            ("NOT", BitOp::Not),
+            ("DIFF", BitOp::Diff),
+            ("DIFF1", BitOp::Diff1),
+            ("ANDOR", BitOp::AndOr),
+            ("ONE", BitOp::One),
+        ];
+        ops.iter().find(|(n, _)| is(op, n)).map(|&(_, o)| o)
+    }
+
+    /// One output byte from the sources' bytes at the same offset.
+    fn byte(self, b: &[u8]) -> u8 {
+        let (first, rest) = (b[0], &b[1..]);
+        let any_rest = rest.iter().fold(0, |a, &x| a | x);
+        match self {
+            BitOp::Not => !first,
+            BitOp::And => rest.iter().fold(first, |a, &x| a & x),
+            BitOp::Or => first | any_rest,
+            BitOp::Xor => rest.iter().fold(first, |a, &x| a ^ x),
+            BitOp::Diff => first & !any_rest,
+            BitOp::Diff1 => !first & any_rest,
+            BitOp::AndOr => first & any_rest,
+            BitOp::One => {
+                let (mut once, mut twice) = (0u8, 0u8);
+                for &x in b {
+                    twice |= once & x;
+                    once ^= x;
+                }
+                once & !twice
+            }
+        }
+    }
+}
+
 pub fn bitop(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
     at_least(argv, 4)?;
-    let op = argv[1];
-    let not = is(op, "NOT");
-    if !(is(op, "AND") || is(op, "OR") || is(op, "XOR") || not) {
-        return Err(Fail::Unsupported(format!("BITOP {} is not replayed yet", String::from_utf8_lossy(op))));
-    }
-    if not && argv.len() != 4 {
+    let Some(op) = BitOp::parse(argv[1]) else { return Err(Fail::syntax()) };
+    if op == BitOp::Not && argv.len() != 4 {
         return Err(Fail::Reply("ERR BITOP NOT must be called with a single source key.".into()));
+    }
+    if matches!(op, BitOp::Diff | BitOp::Diff1 | BitOp::AndOr) && argv.len() < 5 {
+        return Err(Fail::Reply("ERR BITOP DIFF/DIFF1/ANDOR must be called with at least two source keys.".into()));
     }
     let mut sources = Vec::new();
     for k in &argv[3..] {
@@ -192,24 +244,13 @@ pub fn bitop(cx: &mut Ctx, argv: &[&[u8]]) -> Outcome {
         }
     }
     let len = sources.iter().map(Vec::len).max().unwrap_or(0);
+    let mut column = vec![0u8; sources.len()];
     let out: Vec<u8> = (0..len)
         .map(|i| {
-            let byte = |s: &Vec<u8>| s.get(i).copied().unwrap_or(0);
-            if not {
-                !byte(&sources[0])
-            } else {
-                let mut acc = byte(&sources[0]);
-                for s in &sources[1..] {
-                    acc = if is(op, "AND") {
-                        acc & byte(s)
-                    } else if is(op, "OR") {
-                        acc | byte(s)
-                    } else {
-                        acc ^ byte(s)
-                    };
-                }
-                acc
+            for (c, s) in column.iter_mut().zip(&sources) {
+                *c = s.get(i).copied().unwrap_or(0);
             }
+            op.byte(&column)
         })
         .collect();
     if out.is_empty() {
