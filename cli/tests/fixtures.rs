@@ -123,6 +123,24 @@ fn rdb13_stream_idmp_state_matches_librdb() {
     assert!(producers > 10, "only {producers} producers in stream_v13.rdb");
 }
 
+/// Every stream of Redis 8.6 carries IDMP state; RESP output configures only the ones a
+/// producer or `XCFGSET` changed, so the commands of the others also load into servers
+/// older than 8.6 (which have no XCFGSET).
+#[test]
+fn resp_output_sets_only_changed_stream_idmp_state() {
+    let dir = repo_root().join("fixtures/redis-8.6.3");
+    let records = read_ndjson(&dir.join("expected.ndjson")).expect("expected.ndjson");
+    let untouched = serde_json::json!({"duration_s": 100, "max_entries": 100, "producers": [],
+        "iids_added": 0, "iids_duplicates": 0});
+    let streams: Vec<&Value> = records.iter().filter(|r| r["type"] == "stream").collect();
+    let changed = streams.iter().filter(|r| r["value"]["idmp"] != untouched).count();
+    assert!(changed >= 1 && changed < streams.len(), "{changed} of {} streams changed", streams.len());
+    let out = rdbkit(&["convert", path_str(&dir.join("dump.rdb")), "--to", "resp"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let xcfgset = out.stdout.windows(9).filter(|w| w == b"\r\nXCFGSET").count();
+    assert_eq!(xcfgset, changed, "one XCFGSET per stream whose IDMP state changed");
+}
+
 /// Peer dumps that are broken on purpose, with what must be reported.
 const PEERS_INVALID: &[(&str, &str)] = &[
     ("future_v19.rdb", "unsupported RDB version 99"),

@@ -128,6 +128,20 @@ pub struct StreamIdmp {
     pub iids_duplicates: u64,
 }
 
+impl StreamIdmp {
+    /// Redis 8.6's default `stream-idmp-duration` (seconds) and `stream-idmp-maxsize`.
+    pub const SERVER_DEFAULTS: (u64, u64) = (100, 100);
+
+    /// True for the state every Redis 8.6 stream has until a producer or `XCFGSET`
+    /// changes it: default settings, no producers, zero counters.
+    pub fn is_untouched(&self) -> bool {
+        (self.duration_s, self.max_entries) == Self::SERVER_DEFAULTS
+            && self.producers.is_empty()
+            && self.iids_added == 0
+            && self.iids_duplicates == 0
+    }
+}
+
 /// Stream-wide metadata (everything except entries and groups).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StreamMeta {

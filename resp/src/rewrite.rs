@@ -234,7 +234,9 @@ impl<S: CommandSink> RespWriter<S> {
                 }
             }
         }
-        if let Some(idmp) = &meta.idmp {
+        // Every Redis 8.6 stream carries IDMP state; only a changed one needs commands
+        // (which servers before 8.6 do not have).
+        if let Some(idmp) = meta.idmp.as_ref().filter(|i| !i.is_untouched()) {
             self.idmp_commands(&key, idmp)?;
         }
         Ok(())

@@ -50,7 +50,7 @@ fn stream_from(s: RdbStream) -> Stream {
         entries_added: s.meta.entries_added.unwrap_or(s.meta.length),
         // The state every stream has on Redis 8.6 until a producer shows up is left out,
         // as for a stream that never had it.
-        idmp: s.meta.idmp.map(idmp_from).filter(|i| *i != Idmp::default()).map(Box::new),
+        idmp: s.meta.idmp.filter(|i| !i.is_untouched()).map(|i| Box::new(idmp_from(i))),
         ..Stream::default()
     };
     for e in s.entries {

@@ -43,7 +43,7 @@ pub struct Group {
 }
 
 /// Default `stream-idmp-duration` (seconds) and `stream-idmp-maxsize` of Redis 8.6.
-pub const IDMP_DEFAULTS: (u64, u64) = (100, 100);
+pub const IDMP_DEFAULTS: (u64, u64) = rdb_parser::StreamIdmp::SERVER_DEFAULTS;
 
 /// The idempotent-producer state of a stream (Redis 8.6). Nothing expires while an AOF
 /// loads (the server drops old IDs from its cron), so none expire here either.
