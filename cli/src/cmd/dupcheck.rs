@@ -29,7 +29,7 @@ impl Visitor for Second {
 
 /// Confirms the first pass's candidates by reading `path` again. Returns a warning when
 /// the check could not be completed, an error naming the first duplicate.
-pub fn confirm(path: &Path, filter: RepeatFilter, relaxed: bool) -> anyhow::Result<Option<String>> {
+pub fn confirm(path: &Path, mut filter: RepeatFilter, relaxed: bool) -> anyhow::Result<Option<String>> {
     let overflow = filter
         .overflowed()
         .then(|| "the duplicate-key check is incomplete: too many keys for its memory budget".to_string());

@@ -151,6 +151,10 @@ impl Visitor for Collector {
         }
         Ok(())
     }
+    fn deferred_empty(&mut self, db: u64, keys: u64) -> VisitResult {
+        self.db(db).empty += keys;
+        Ok(())
+    }
     fn end(&mut self, c: Checksum) -> VisitResult {
         self.checksum = Some(c);
         Ok(())
@@ -316,7 +320,7 @@ pub fn run(a: &InfoArgs, quiet: bool) -> CmdResult {
     let name = input.name.clone();
     let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
     let mut c = Collector { now_ms, ..Default::default() };
-    let trailing = super::read_file(input, &mut c, a.read.relaxed)?;
+    let trailing = super::read_file_with(input, &mut c, super::checking_options(a.read.relaxed))?;
     let mut j = c.to_json(&name, size);
     j["trailing_bytes"] = trailing.into();
     let partial = super::take_partial();
