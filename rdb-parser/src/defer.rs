@@ -1,6 +1,6 @@
 //! Deferred checks ([`crate::ReaderOptions::defer_checks`]): the reading thread only
 //! steps over compact values (listpacks, ziplists, intsets, zipmaps, quicklists, LZF
-//! strings) that the visitor skips, and a second thread decodes and checks them (LZF,
+//! strings) and plain sets, hashes and sorted sets (type 5) that the visitor skips, and a second thread decodes and checks them (LZF,
 //! element walks, duplicates, order) with the same decoders as an ordinary read.
 //!
 //! The reported error stays the one an ordinary read reports: the one met first in the
@@ -47,6 +47,9 @@ enum Shape {
     Quicklist,
     /// A count, then that many container kinds and strings (quicklist 2).
     Quicklist2,
+    /// A count, then per element these strings, and a binary score when set (plain
+    /// sets, hashes and sorted sets).
+    Elements(&'static [&'static str], bool),
 }
 
 /// The layout of a value of type `t` when its checks can be deferred.
@@ -63,6 +66,9 @@ fn shape(t: RdbType) -> Option<Shape> {
         RdbType::HashListpack => Shape::Blob("a hash listpack"),
         RdbType::ListQuicklist => Shape::Quicklist,
         RdbType::ListQuicklist2 => Shape::Quicklist2,
+        RdbType::Set => Shape::Elements(&["a set member"], false),
+        RdbType::Hash => Shape::Elements(&["a hash field", "a hash value"], false),
+        RdbType::ZSet2 => Shape::Elements(&["a sorted-set member"], true),
         _ => return None,
     })
 }
@@ -87,6 +93,17 @@ fn step_over<R: Read>(src: &mut Source<R>, limits: &Limits, shape: Shape) -> Res
             for _ in 0..src.length()? {
                 src.length()?;
                 src.skip_string(limits, NODE)?;
+            }
+            Ok(())
+        }
+        Shape::Elements(strings, score) => {
+            for _ in 0..src.length()? {
+                for what in strings {
+                    src.skip_string(limits, what)?;
+                }
+                if score {
+                    src.array::<8>("a binary score")?;
+                }
             }
             Ok(())
         }

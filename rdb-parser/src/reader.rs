@@ -31,8 +31,9 @@ pub struct ReaderOptions {
     /// the first unknown one ends the read ([`RdbReader::stopped`] says where), as if
     /// the file ended there (without the EOF opcode, so [`Visitor::end`] is not called).
     pub relaxed: bool,
-    /// Check compact values the visitor skips ([`crate::Visit::Skip`]: listpacks,
-    /// ziplists, intsets, zipmaps, quicklists, LZF strings) on a second thread. Errors
+    /// Check values the visitor skips ([`crate::Visit::Skip`]: listpacks, ziplists,
+    /// intsets, zipmaps, quicklists, LZF strings, plain sets, hashes and sorted sets
+    /// with binary scores) on a second thread. Errors
     /// stay the same (the first damage in the file). For those keys [`KeyStart::len`]
     /// is `None`, [`KeyEnd::elements`] is 0 and [`KeyEnd::empty`] false: the empty
     /// ones are counted in [`Visitor::deferred_empty`] before [`Visitor::end`].
