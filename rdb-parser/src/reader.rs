@@ -360,9 +360,10 @@ impl<R: Read> RdbReader<R> {
                         ErrorKind::UnknownType { byte: t, dialect: dialect.name(), version: cx.header.version },
                     ));
                 };
-                let prefix = std::mem::take(&mut self.prefix);
+                let mut prefix = std::mem::take(&mut self.prefix);
+                prefix.start.get_or_insert(at);
                 let mut key = std::mem::take(&mut self.key);
-                let r = read_key(cx, self.db, rdb_type, prefix, at, &mut key, v, self.deferred.as_mut());
+                let r = read_key(cx, self.db, rdb_type, prefix, &mut key, v, self.deferred.as_mut());
                 self.key = key;
                 r?;
                 return Ok(Step::Key);
@@ -421,19 +422,18 @@ impl<R: Read> RdbReader<R> {
     }
 }
 
-/// Reads the key name and value of one key record.
+/// Reads the key name and value of one key record (`prefix.start`: where it starts).
 fn read_key<R: Read, V: Visitor>(
     cx: &mut Ctx<R>,
     db: u64,
     rdb_type: RdbType,
     prefix: Prefix,
-    at: u64,
     key: &mut Vec<u8>,
     v: &mut V,
     deferred: Option<&mut Deferred>,
 ) -> Result<()> {
     let raw = cx.raw_values;
-    let start = prefix.start.unwrap_or(at);
+    let start = prefix.start.unwrap_or_default();
     cx.src.string_into(key, &mut cx.scratch, &cx.limits, "a key name")?;
     let head = KeyStart {
         db,
