@@ -9,12 +9,14 @@
 //! works through the values in file order and stops at the first damaged one; and when
 //! the reading thread fails, or reaches the end, it first waits for the checker, whose
 //! error (about an earlier value) wins. When stepping over a value fails partway, the
-//! part read is checked on the spot, as damage there comes first.
+//! part read is checked on the spot, as damage there comes first. When the checker
+//! falls behind, the reading thread checks the next batch itself, so the work spreads
+//! over both cores whichever side is heavier.
 
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -307,7 +309,7 @@ impl Deferred {
         if stepped.is_ok() && job.value.1 - job.value.0 <= MAX_JOB_BYTES {
             self.batch.jobs.push(job);
             if self.batch.bytes.len() >= BATCH_BYTES {
-                self.send();
+                return self.hand_over();
             }
             return Ok(());
         }
@@ -333,10 +335,30 @@ impl Deferred {
         outcome
     }
 
-    /// Hands the current batch to the checker.
-    fn send(&mut self) {
+    /// Hands the current batch to the checker, or checks it here when the checker is
+    /// behind (then both threads check: an error found here is about later bytes than
+    /// the queued ones, and [`Deferred::settle`] puts the checker's first).
+    fn hand_over(&mut self) -> Result<()> {
         let fresh = self.spent.try_recv().unwrap_or_default();
-        let batch = std::mem::replace(&mut self.batch, fresh);
+        let mut batch = std::mem::replace(&mut self.batch, fresh);
+        if let Some(tx) = &self.batches {
+            match tx.try_send(batch) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Full(b)) => batch = b,
+                // The checker is gone: it failed; `settle` reports how.
+                Err(TrySendError::Disconnected(_)) => return Ok(()),
+            }
+        }
+        let checked = self.local.check_batch(&mut batch);
+        batch.bytes.clear();
+        batch.jobs.clear();
+        self.batch = batch;
+        checked
+    }
+
+    /// Hands the current batch to the checker, waiting for room.
+    fn send(&mut self) {
+        let batch = std::mem::take(&mut self.batch);
         if let Some(tx) = &self.batches {
             // A checker that is gone has failed; `settle` reports how.
             let _ = tx.send(batch);
