@@ -2,60 +2,39 @@
 # Offline AOF rewrite: `rdbkit aof rewrite` on an AOF of about SIZE_MB written by a
 # real Redis 7.0 under an overwrite-heavy workload (bench/gen_aof_workload.py).
 # Reports commands replayed per second (best of RUNS), peak memory, and the size
-# before and after. Standalone; the AOF is kept in bench/data/ for later runs.
+# before and after. The AOF is kept in bench/data/ for later runs. `bench/run.sh aof`
+# makes the same measurement as one row of its table.
 #
 #   bench/aof.sh [SIZE_MB]        # default 1024; RUNS=n (default 3); PREAMBLE=resp
 set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 size_mb=${1:-1024}
 runs=${RUNS:-3}
-data=bench/data/aof-${size_mb}m
-server=$(command -v redis-server || echo /usr/bin/redis-server)
-command -v /usr/bin/time >/dev/null || { apt-get install -y time >/dev/null; }
+data=$repo_root/bench/data/aof-${size_mb}m
+need_pkgs /usr/bin/time:time python3:python3
 
-if [ ! -f "$data/appendonlydir/appendonly.aof.manifest" ]; then
-    source bench/lib.sh
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    "$server" --bind 127.0.0.1 --port "$port" --dir "$work" --save '' --appendonly yes \
-        --appendfsync no --auto-aof-rewrite-percentage 0 --daemonize no --logfile "$work/server.log" &
-    pid=$!
-    for _ in $(seq 100); do cli PING 2>/dev/null | grep -q PONG && break; sleep 0.1; done
-    echo "writing an AOF of about ${size_mb} MB with $server ..." >&2
-    start=$(date +%s)
-    python3 bench/gen_aof_workload.py --mb "$size_mb" | cli --pipe >/dev/null
-    cli SHUTDOWN NOSAVE >/dev/null 2>&1 || true
-    wait "$pid" 2>/dev/null || true
-    mkdir -p "$data"
-    rm -rf "$data/appendonlydir"
-    cp -r "$work/appendonlydir" "$data/"
-    echo "written in $(( $(date +%s) - start )) s" >&2
-fi
+[ -f "$data/appendonlydir/appendonly.aof.manifest" ] || make_workload_aof "$size_mb" "$data"
 
-cargo build --release -q -p rdbkit
-rdbkit=target/release/rdbkit
-cat "$data"/appendonlydir/* > /dev/null
-commands=$($rdbkit aof info "$data/appendonlydir" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["commands"])')
-before=$(du -b "$data/appendonlydir" | cut -f1)
-best=
+(cd "$repo_root" && cargo build --release -q -p rdbkit)
+rdbkit=$repo_root/target/release/rdbkit
+cat "$data"/appendonlydir/* >/dev/null
+commands=$(aof_commands "$rdbkit" "$data/appendonlydir")
+before=$(du -sb "$data/appendonlydir" | cut -f1)
 for i in $(seq "$runs"); do
-    out=$(mktemp -d /tmp/rdbkit-aof-bench.XXXXXX)
-    rm -rf "$out/new"
-    /usr/bin/time -f '%e %U %S %M' -o "$out/time" $rdbkit aof rewrite "$data/appendonlydir" -o "$out/new" \
-        --preamble "${PREAMBLE:-rdb}" > "$out/log"
-    read -r secs user sys rss < "$out/time"
-    replay=$(sed -n 's/.* in \([0-9.]*\) s (.*/\1/p' "$out/log" | head -1)
-    after=$(du -b "$out/new" | cut -f1)
-    rm -rf "$out"
-    echo "run $i: ${secs} s wall (${user} s user, ${sys} s sys), replay ${replay} s, peak RSS ${rss} KiB" >&2
-    if [ -z "$best" ] || python3 -c "import sys; sys.exit(0 if $secs < $best else 1)"; then
-        best=$secs; best_cpu=$(python3 -c "print($user + $sys)"); best_replay=$replay; best_rss=$rss
-    fi
+    rm -rf "$work/new"
+    timed rewrite "'$rdbkit' aof rewrite '$data/appendonlydir' -o '$work/new' --preamble '${PREAMBLE:-rdb}'"
+    read -r secs _ user sys < <(tail -n 1 "$work/rewrite.times")
+    grep 'commands/s' "$work/rewrite.log" >>"$work/replay.lines"
+    note "run $i: ${secs} s wall (${user} s user, ${sys} s sys); $(tail -n 1 "$work/replay.lines")"
+    after=$(du -sb "$work/new" | cut -f1)
 done
-python3 - "$commands" "$best" "$best_cpu" "$best_replay" "$best_rss" "$before" "$after" <<'PY'
+# The best run's own timing of reading and replaying.
+best_n=$(awk '{ print NR, $1 }' "$work/rewrite.times" | sort -n -k2,2 | head -n 1 | cut -d' ' -f1)
+echo "best run, rdbkit's own timing: $(sed -n "${best_n}p" "$work/replay.lines")"
+python3 - "$commands" "$(best rewrite)" "$(cpu rewrite)" "$(peak rewrite)" "$before" "$after" <<'PY'
 import sys
-commands, secs, cpu, replay, rss, before, after = int(sys.argv[1]), *map(float, sys.argv[2:5]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
+commands, secs, cpu, rss, before, after = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 print(f"AOF: {before/2**20:.0f} MiB, {commands} commands")
 print(f"rewrite, whole (read, replay, write): {secs:.2f} s wall, {cpu:.2f} s CPU -> {commands/secs/1e6:.2f} M commands/s")
-print(f"read + replay alone: {replay:.2f} s -> {commands/replay/1e6:.2f} M commands/s; peak RSS {rss/1024:.0f} MiB")
-print(f"result: {after/2**20:.1f} MiB ({after*100/before:.1f}% of the AOF)")
+print(f"peak RSS {rss/1024:.0f} MiB; result: {after/2**20:.1f} MiB ({after*100/before:.1f}% of the AOF)")
 PY

@@ -10,25 +10,21 @@
 #   bench/backup.sh [DUMP]      # default bench/data/dump-256m.rdb (made if missing)
 #
 # A Redis 7.0 server (Debian package) loads DUMP with repl-diskless-sync yes and no
-# delay, so both tools get the same diskless replication stream. The S3 server is
+# delay, so both tools get the same diskless replication stream (bench/lib.sh, shared
+# with the `backup` row of bench/run.sh, which compares the two local methods). The S3 server is
 # s3s-fs on loopback (scripts/install-servers.sh); the AWS CLI comes from PyPI
 # (awscli, pinned) into bench/data/awscli. RUNS=n timed runs per method (default 3),
 # alternating between the methods; the best wall time counts. Every server and
 # temporary file is removed on exit.
 set -euo pipefail
 
-bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo_root=$(cd "$bench_dir/.." && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 dump=${1:-$bench_dir/data/dump-256m.rdb}
 runs=${RUNS:-3}
 awscli_version=1.46.3
-die() { echo "backup.sh: error: $*" >&2; exit 1; }
-note() { echo "backup.sh: $*" >&2; }
 
-bin_dir=${RDBKIT_SERVERS_DIR:-$repo_root/.servers}/bin
-s3s=$bin_dir/s3s-fs
+s3s=$servers_dir/bin/s3s-fs
 [ -x "$s3s" ] || s3s=$(command -v s3s-fs) || die "needs s3s-fs (scripts/install-servers.sh)"
-command -v redis-server >/dev/null && command -v redis-cli >/dev/null || die "needs redis-server and redis-cli"
 if [ ! -f "$dump" ]; then
     note "no $dump: making one with bench/make-dump.sh 256"
     "$bench_dir/make-dump.sh" 256 "$dump"
@@ -42,33 +38,15 @@ fi
 (cd "$repo_root" && cargo build --release -q -p rdbkit)
 rdbkit=$repo_root/target/release/rdbkit
 
-work=$(mktemp -d /tmp/rdbkit-bench-backup.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
-# The server, loading the dump.
-mkdir -p "$work/redis"
-cp "$dump" "$work/redis/dump.rdb"
-port=$(free_port)
-redis-server --bind 127.0.0.1 --port "$port" --dir "$work/redis" --dbfilename dump.rdb --save '' \
-    --appendonly no --repl-diskless-sync yes --repl-diskless-sync-delay 0 \
-    --logfile "$work/redis/redis.log" --daemonize no >/dev/null 2>&1 &
-pids+=($!)
-for _ in $(seq 600); do redis-cli -p "$port" PING 2>/dev/null | grep -q PONG && break; sleep 0.1; done
-redis-cli -p "$port" PING | grep -q PONG || die "the server did not start"
+# The server, loading the dump (Debian's Redis 7.0 when it is installed).
+start_backup_source "$dump" "$(command -v redis-server || server_bin redis-7.0)"
 
 # The S3 server.
 s3_port=$(free_port)
 mkdir -p "$work/s3/bench"
 "$s3s" --host 127.0.0.1 --port "$s3_port" --access-key bench --secret-key bench-secret-key "$work/s3" \
     >"$work/s3.log" 2>&1 &
-pids+=($!)
+server_pids+=($!)
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$s3_port") 2>/dev/null && break; sleep 0.1; done
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench-secret-key AWS_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=$work/aws-config
@@ -77,7 +55,7 @@ endpoint=http://127.0.0.1:$s3_port
 
 # Each method: $1 = run number. Writes its output size to $work/size.
 baseline_s3() {
-    redis-cli -p "$port" --rdb - 2>/dev/null | gzip -1 \
+    "$cli_bin" -p "$port" --rdb - 2>/dev/null | gzip -1 \
         | "$aws" s3 cp - "s3://bench/baseline/dump-$1.rdb.gz" --endpoint-url "$endpoint" --only-show-errors
     stat -c %s "$work/s3/bench/baseline/dump-$1.rdb.gz" >"$work/size"
 }
@@ -89,12 +67,11 @@ rdbkit_s3() {
 }
 baseline_local() {
     mkdir -p "$work/local-baseline"
-    redis-cli -p "$port" --rdb - 2>/dev/null | gzip -1 >"$work/local-baseline/dump-$1.rdb.gz"
-    sync -f "$work/local-baseline/dump-$1.rdb.gz"
+    backup_gzip_file "$port" "$work/local-baseline/dump-$1.rdb.gz"
     stat -c %s "$work/local-baseline/dump-$1.rdb.gz" >"$work/size"
 }
 rdbkit_local() {
-    "$rdbkit" -q backup run --source "redis://127.0.0.1:$port" --repo "$work/local-rdbkit"
+    backup_rdbkit_dir "$rdbkit" "$port" "$work/local-rdbkit"
     "$rdbkit" backup list --repo "$work/local-rdbkit" --format json \
         | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["stored_bytes"])' >"$work/size"
 }

@@ -6,6 +6,11 @@
 #   start_server NAME BINARY [ARGS...]  # in $work/NAME; sets $port; stopped on exit
 #   timed NAME CMD                # one run of a shell command under GNU time
 #   best NAME / cpu NAME / peak NAME    # best wall s, its CPU s, highest peak RSS KiB
+#   make_workload_aof SIZE_MB DIR # a Redis 7.0 AOF of an overwrite-heavy workload
+#   aof_commands RDBKIT DIR       # commands in an AOF (`rdbkit aof info`)
+#   start_backup_source DUMP      # a Redis 7.0 serving DUMP by diskless replication
+#   backup_rdbkit_dir RDBKIT PORT REPO / backup_gzip_file PORT FILE  # one backup each
+#                                 # (exported: usable in `timed` command lines)
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_root=$(cd "$bench_dir/.." && pwd)
@@ -103,3 +108,54 @@ timed() {
 best() { sort -n -k1,1 "$work/$1.times" | head -n 1 | cut -d' ' -f1; }
 cpu() { sort -n -k1,1 "$work/$1.times" | head -n 1 | awk '{ printf "%.2f", $3 + $4 }'; }
 peak() { sort -n -k2,2 "$work/$1.times" | tail -n 1 | cut -d' ' -f2; }
+
+# make_workload_aof SIZE_MB DIR: writes DIR/appendonlydir, the AOF a Redis 7.0 server
+# writes (automatic rewrites off) while bench/gen_aof_workload.py's overwrite-heavy
+# stream of about SIZE_MB is piped into it. Written next to DIR, then renamed.
+make_workload_aof() {
+    local size_mb=$1 dir=$2 started
+    started=$(date +%s)
+    start_server aof-fill "$(server_bin redis-7.0)" --appendonly yes --appendfsync no \
+        --auto-aof-rewrite-percentage 0
+    note "writing an AOF of about $size_mb MB (127.0.0.1:$port)"
+    python3 "$bench_dir/gen_aof_workload.py" --mb "$size_mb" | cli --pipe --pipe-timeout 0 >"$work/aof-fill.log" 2>&1 \
+        || { cat "$work/aof-fill.log" >&2; die "redis-cli --pipe failed"; }
+    grep -q '^errors: 0,' "$work/aof-fill.log" || { cat "$work/aof-fill.log" >&2; die "the server rejected commands"; }
+    cli SHUTDOWN NOSAVE >/dev/null 2>&1 || true
+    stop_servers
+    rm -rf "$dir.tmp"
+    mkdir -p "$dir.tmp"
+    cp -r "$work/aof-fill/appendonlydir" "$dir.tmp/"
+    rm -rf "$dir"
+    mv "$dir.tmp" "$dir"
+    note "wrote $dir/appendonlydir in $(($(date +%s) - started)) s"
+}
+
+# aof_commands RDBKIT DIR: the number of commands in the AOF at DIR.
+aof_commands() {
+    "$1" aof info "$2" --format json | python3 -c 'import json, sys; print(json.load(sys.stdin)["commands"])'
+}
+
+# start_backup_source DUMP [BINARY]: a server (default: Redis 7.0) loading DUMP that
+# serves it by diskless replication without delay, as `redis-cli --rdb` and
+# `rdbkit backup run` both get it; sets $port.
+start_backup_source() {
+    mkdir -p "$work/backup-src"
+    cp "$1" "$work/backup-src/dump.rdb"
+    start_server backup-src "${2:-$(server_bin redis-7.0)}" --repl-diskless-sync yes --repl-diskless-sync-delay 0
+}
+
+# backup_rdbkit_dir RDBKIT PORT REPO: one `rdbkit backup run` of the server on PORT into
+# the directory repository REPO (parse, CRC, zstd, SHA-256, manifest).
+backup_rdbkit_dir() {
+    "$1" -q backup run --source "redis://127.0.0.1:$2" --repo "$3"
+}
+
+# backup_gzip_file PORT FILE: the glue it replaces, `redis-cli --rdb - | gzip -1 > FILE`,
+# synced to disk as rdbkit's repository is.
+backup_gzip_file() {
+    "$cli_bin" -h 127.0.0.1 -p "$1" --rdb - 2>/dev/null | gzip -1 >"$2"
+    sync -f "$2"
+}
+export cli_bin
+export -f backup_rdbkit_dir backup_gzip_file

@@ -122,9 +122,12 @@ impl<'v, V: Visitor> Gate<'v, V> {
     }
 
     /// Announces the key to the visitor, with the element count when known.
-    /// `head` is the key as known before its value; `len` completes it.
+    /// `head` is the key as known before its value; `len` completes it. Only the first
+    /// call announces (a deferred check announces before the value is decoded).
     pub(crate) fn begin(&mut self, head: &KeyStart<'_>, len: Option<u64>) -> Result<()> {
-        debug_assert!(!self.started);
+        if self.started {
+            return Ok(());
+        }
         self.started = true;
         let start = KeyStart { len, ..*head };
         let visit = self.v.key_start(&start).map_err(|e| visit_err(head.offset, e))?;
@@ -136,6 +139,11 @@ impl<'v, V: Visitor> Gate<'v, V> {
     /// Whether the visitor wants this key's elements.
     pub(crate) fn is_open(&self) -> bool {
         self.open
+    }
+
+    /// Whether the visitor skips this key entirely (neither elements nor stored bytes).
+    pub(crate) fn skips(&self) -> bool {
+        !self.open && !self.raw
     }
 
     /// Whether [`Gate::begin`] was called.

@@ -157,6 +157,10 @@ impl<V: Visitor> Visitor for Filtered<'_, V> {
         }
         self.inner.key_end(end)
     }
+    /// Forwarded as it is: the count covers the deferred keys the filter skipped too.
+    fn deferred_empty(&mut self, db: u64, keys: u64) -> VisitResult {
+        self.inner.deferred_empty(db, keys)
+    }
     fn end(&mut self, c: Checksum) -> VisitResult {
         self.inner.end(c)
     }
@@ -241,6 +245,7 @@ mod tests {
         container(c: &Container);
         raw_value(t: RdbType, b: &[u8]);
         key_end(e: &KeyEnd);
+        deferred_empty(db: u64, k: u64);
         end(c: Checksum);
     }
 
@@ -299,6 +304,7 @@ mod tests {
         f.container(&Container { kind: ContainerKind::Listpack, bytes: 7, entries: 0, compressed: false })?;
         f.raw_value(RdbType::String, b"v")?;
         f.key_end(&KeyEnd { elements: 1, record_bytes: 3, empty: false })?;
+        f.deferred_empty(0, 1)?;
         f.end(Checksum::Disabled)?;
         let declared = visitor_methods();
         assert!(declared.len() >= 24, "found the trait's methods: {declared:?}");

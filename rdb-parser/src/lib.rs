@@ -32,6 +32,7 @@ mod checks;
 mod context;
 pub mod crc64;
 mod decode;
+mod defer;
 pub mod dupkeys;
 mod entries;
 mod error;

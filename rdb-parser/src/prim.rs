@@ -135,19 +135,45 @@ impl<R: Read> Source<R> {
         what: &'static str,
     ) -> Result<()> {
         out.clear();
-        let value: i64 = match enc {
+        if enc == ENC_LZF {
+            let ulen = self.lzf_body(header, scratch, limits, what)?;
+            return lzf_decompress(scratch, ulen, out)
+                .map_err(|msg| Error::corrupt(header, format!("{what}: invalid LZF data: {msg}")));
+        }
+        let value = self.int_string(header, enc)?;
+        out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+        Ok(())
+    }
+
+    /// The value of an integer-encoded string whose header byte was `0xC0 | enc`.
+    fn int_string(&mut self, header: u64, enc: u8) -> Result<i64> {
+        Ok(match enc {
             0 => i64::from(self.u8("an 8-bit integer string")? as i8),
             1 => i64::from(i16::from_le_bytes(self.array("a 16-bit integer string")?)),
             2 => i64::from(i32::from_le_bytes(self.array("a 32-bit integer string")?)),
-            ENC_LZF => {
-                let ulen = self.lzf_body(header, scratch, limits, what)?;
-                return lzf_decompress(scratch, ulen, out)
-                    .map_err(|msg| Error::corrupt(header, format!("{what}: invalid LZF data: {msg}")));
-            }
             _ => return Err(Error::new(header, ErrorKind::BadStringEncoding(0xc0 | enc))),
-        };
-        out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
-        Ok(())
+        })
+    }
+
+    /// Steps over an RDB string as [`Source::string_into`] reads it (the same checks, so
+    /// the same errors) without decompressing or copying it.
+    pub(crate) fn skip_string(&mut self, limits: &Limits, what: &'static str) -> Result<()> {
+        let header = self.offset();
+        match self.len_or_special()? {
+            LenOrSpecial::Len(n) => {
+                check_limit(header, n, limits, what)?;
+                self.read_chunks(n, what, |_| Ok(()))
+            }
+            LenOrSpecial::Special(ENC_LZF) => self.skip_lzf_body(header, limits, what),
+            LenOrSpecial::Special(enc) => self.int_string(header, enc).map(drop),
+        }
+    }
+
+    /// Steps over the lengths and compressed bytes of an LZF string as
+    /// [`Source::lzf_body`] reads them.
+    pub(crate) fn skip_lzf_body(&mut self, header: u64, limits: &Limits, what: &'static str) -> Result<()> {
+        let (clen, _) = self.lzf_lengths(header, limits, what)?;
+        self.read_chunks(clen, what, |_| Ok(()))
     }
 
     /// Reads the lengths and the compressed bytes of an LZF string (after its `0xC3`
@@ -159,6 +185,14 @@ impl<R: Read> Source<R> {
         limits: &Limits,
         what: &'static str,
     ) -> Result<u64> {
+        let (clen, ulen) = self.lzf_lengths(header, limits, what)?;
+        scratch.clear();
+        self.read_into(clen, scratch, what)?;
+        Ok(ulen)
+    }
+
+    /// Reads and checks the compressed and uncompressed lengths of an LZF string.
+    fn lzf_lengths(&mut self, header: u64, limits: &Limits, what: &'static str) -> Result<(u64, u64)> {
         let clen = self.length()?;
         let ulen = self.length()?;
         check_limit(header, clen, limits, what)?;
@@ -169,9 +203,7 @@ impl<R: Read> Source<R> {
                 format!("{what}: LZF data of {clen} bytes cannot expand to {ulen} bytes"),
             ));
         }
-        scratch.clear();
-        self.read_into(clen, scratch, what)?;
-        Ok(ulen)
+        Ok((clen, ulen))
     }
 
     /// Reads a score stored as text (type 3 sorted sets): length byte, ASCII, or a marker.

@@ -3,6 +3,7 @@
 use std::io::Read;
 
 use crate::context::{Buf, Ctx, Gate};
+use crate::defer::{deferrable, Deferred};
 use crate::error::{Error, ErrorKind, Result};
 use crate::header::{Dialect, Header};
 use crate::model::KeyMeta;
@@ -30,6 +31,13 @@ pub struct ReaderOptions {
     /// the first unknown one ends the read ([`RdbReader::stopped`] says where), as if
     /// the file ended there (without the EOF opcode, so [`Visitor::end`] is not called).
     pub relaxed: bool,
+    /// Check values the visitor skips ([`crate::Visit::Skip`]: listpacks, ziplists,
+    /// intsets, zipmaps, quicklists, LZF strings, plain sets, hashes and sorted sets
+    /// with binary scores) on a second thread. Errors
+    /// stay the same (the first damage in the file). For those keys [`KeyStart::len`]
+    /// is `None`, [`KeyEnd::elements`] is 0 and [`KeyEnd::empty`] false: the empty
+    /// ones are counted in [`Visitor::deferred_empty`] before [`Visitor::end`].
+    pub defer_checks: bool,
 }
 
 impl Default for ReaderOptions {
@@ -39,6 +47,7 @@ impl Default for ReaderOptions {
             limits: Limits::default(),
             raw_values: false,
             relaxed: false,
+            defer_checks: false,
         }
     }
 }
@@ -114,6 +123,8 @@ pub struct RdbReader<R> {
     header_visited: bool,
     done: bool,
     stopped: Option<Stopped>,
+    /// The checker thread of [`ReaderOptions::defer_checks`], once the header is read.
+    deferred: Option<Deferred>,
 }
 
 enum State<R> {
@@ -138,6 +149,7 @@ impl<R: Read> RdbReader<R> {
             header_visited: false,
             done: false,
             stopped: None,
+            deferred: None,
         }
     }
 
@@ -172,6 +184,9 @@ impl<R: Read> RdbReader<R> {
             };
             let mut cx = Ctx::new(*src, self.options.limits, header);
             cx.raw_values = self.options.raw_values;
+            if self.options.defer_checks && !self.options.raw_values {
+                self.deferred = Deferred::start(self.options.limits, header);
+            }
             self.state = State::Body(Box::new(cx));
         }
         match &mut self.state {
@@ -188,6 +203,32 @@ impl<R: Read> RdbReader<R> {
 
     /// Reads the next record (the header first), calling the visitor.
     pub fn next_record<V: Visitor>(&mut self, v: &mut V) -> Result<Step> {
+        let step = self.next_record_here(v);
+        let Some(d) = &mut self.deferred else {
+            return step;
+        };
+        match step {
+            // The deferred checks concern earlier bytes: their error comes first.
+            Err(e) => Err(d.settle().err().unwrap_or(e)),
+            Ok(Step::End) => {
+                // Settled before the EOF opcode's checksum; here after a relaxed stop.
+                let empty = d.settle()?;
+                self.deferred = None;
+                for (db, keys) in empty {
+                    v.deferred_empty(db, keys).map_err(|e| Error::new(self.offset(), ErrorKind::Visitor(e)))?;
+                }
+                Ok(Step::End)
+            }
+            Ok(_) if d.failed() => {
+                let e = d.settle().err().unwrap_or_else(|| Error::corrupt(0, "internal: deferred check"));
+                self.done = true;
+                Err(e)
+            }
+            Ok(step) => Ok(step),
+        }
+    }
+
+    fn next_record_here<V: Visitor>(&mut self, v: &mut V) -> Result<Step> {
         if self.done {
             return Ok(Step::End);
         }
@@ -217,6 +258,13 @@ impl<R: Read> RdbReader<R> {
         }
         match op {
             opcode::EOF => {
+                if let Some(d) = &mut self.deferred {
+                    let empty = d.settle()?;
+                    self.deferred = None;
+                    for (db, keys) in empty {
+                        visit(v.deferred_empty(db, keys))?;
+                    }
+                }
                 let checksum = finish(cx)?;
                 self.done = true;
                 visit(v.end(checksum))?;
@@ -312,9 +360,10 @@ impl<R: Read> RdbReader<R> {
                         ErrorKind::UnknownType { byte: t, dialect: dialect.name(), version: cx.header.version },
                     ));
                 };
-                let prefix = std::mem::take(&mut self.prefix);
+                let mut prefix = std::mem::take(&mut self.prefix);
+                prefix.start.get_or_insert(at);
                 let mut key = std::mem::take(&mut self.key);
-                let r = read_key(cx, self.db, rdb_type, prefix, at, &mut key, v);
+                let r = read_key(cx, self.db, rdb_type, prefix, &mut key, v, self.deferred.as_mut());
                 self.key = key;
                 r?;
                 return Ok(Step::Key);
@@ -373,18 +422,18 @@ impl<R: Read> RdbReader<R> {
     }
 }
 
-/// Reads the key name and value of one key record.
+/// Reads the key name and value of one key record (`prefix.start`: where it starts).
 fn read_key<R: Read, V: Visitor>(
     cx: &mut Ctx<R>,
     db: u64,
     rdb_type: RdbType,
     prefix: Prefix,
-    at: u64,
     key: &mut Vec<u8>,
     v: &mut V,
+    deferred: Option<&mut Deferred>,
 ) -> Result<()> {
     let raw = cx.raw_values;
-    let start = prefix.start.unwrap_or(at);
+    let start = prefix.start.unwrap_or_default();
     cx.src.string_into(key, &mut cx.scratch, &cx.limits, "a key name")?;
     let head = KeyStart {
         db,
@@ -398,6 +447,16 @@ fn read_key<R: Read, V: Visitor>(
         meta: &prefix.meta,
     };
     let mut g = Gate::new(v, start);
+    if let Some(d) = deferred {
+        if !raw && deferrable(&mut cx.src, rdb_type).map_err(|e| e.with_key(key))? {
+            g.begin(&head, None).map_err(|e| e.with_key(key))?;
+            if g.skips() {
+                d.step(cx, &head).map_err(|e| e.with_key(key))?;
+                let end = KeyEnd { elements: 0, record_bytes: cx.src.offset() - start, empty: false };
+                return g.end(&end).map_err(|e| e.with_key(key));
+            }
+        }
+    }
     if raw {
         cx.src.start_capture(std::mem::take(&mut cx.captured));
     }

@@ -73,6 +73,11 @@ impl<R: Read> Source<R> {
     /// first; handed back by [`Source::take_capture`], so its capacity is reused).
     pub(crate) fn start_capture(&mut self, mut into: Vec<u8>) {
         into.clear();
+        self.capture_onto(into);
+    }
+
+    /// Like [`Source::start_capture`], but appends to what `into` holds.
+    pub(crate) fn capture_onto(&mut self, into: Vec<u8>) {
         self.capture = Some((into, self.pos));
     }
 
@@ -162,6 +167,32 @@ impl<R: Read> Source<R> {
         let b = self.buf[self.pos];
         self.pos += 1;
         Ok(b)
+    }
+
+    /// The next byte, left unread (the same error as [`Source::u8`] at the end).
+    pub(crate) fn peek_u8(&mut self, what: &'static str) -> Result<u8> {
+        if self.pos == self.end {
+            self.fill(1, what)?;
+        }
+        Ok(self.buf[self.pos])
+    }
+
+    /// The inner reader.
+    pub(crate) fn inner_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
+    /// Starts over on new input: `set` replaces it through the inner reader, and the
+    /// first byte it yields has file offset `base` (the checksum starts afresh).
+    pub(crate) fn restart(&mut self, base: u64, set: impl FnOnce(&mut R)) {
+        set(&mut self.inner);
+        self.pos = 0;
+        self.end = 0;
+        self.crc_pos = 0;
+        self.base = base;
+        self.crc = Crc64::new();
+        self.eof = false;
+        self.capture = None;
     }
 
     /// Reads a fixed-size array.

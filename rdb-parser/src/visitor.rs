@@ -241,6 +241,12 @@ pub trait Visitor {
     fn key_end(&mut self, end: &KeyEnd) -> VisitResult {
         Ok(())
     }
+    /// With [`crate::ReaderOptions::defer_checks`]: `keys` empty collections in
+    /// database `db` among the keys checked on the second thread (their
+    /// [`KeyEnd::empty`] said false). Called before [`Visitor::end`].
+    fn deferred_empty(&mut self, db: u64, keys: u64) -> VisitResult {
+        Ok(())
+    }
     /// The end of the file, after the checksum was checked.
     fn end(&mut self, checksum: Checksum) -> VisitResult {
         Ok(())

@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rdb_parser::{
-    Checksum, Header, KeyEnd, KeyStart, Kind, ModuleAux, ModuleValue, Visit, VisitError, VisitResult, Visitor,
+    Checksum, Header, KeyEnd, KeyStart, Kind, ModuleAux, ModuleValue, RdbType, Visit, VisitError, VisitResult, Visitor,
 };
 use serde_json::{json, Value};
 
@@ -25,6 +25,9 @@ struct DbInfo {
     empty: u64,
     resize_hint: Option<(u64, u64)>,
     types: BTreeMap<&'static str, u64>,
+    /// Keys per type byte while reading (256 counters once a key is met); folded into
+    /// `types` and the encodings by [`Collector::fold`].
+    by_type: Vec<u64>,
 }
 
 /// What `info` lists one by one, at most: a crafted file with millions of AUX fields
@@ -126,7 +129,10 @@ impl Visitor for Collector {
         let now_ms = self.now_ms;
         let db = self.db(k.db);
         db.keys += 1;
-        *db.types.entry(k.rdb_type.kind().name()).or_default() += 1;
+        if db.by_type.is_empty() {
+            db.by_type.resize(256, 0);
+        }
+        db.by_type[usize::from(k.rdb_type.byte())] += 1;
         if let Some(t) = k.expire_at_ms {
             db.expires += 1;
             if t <= now_ms {
@@ -134,7 +140,6 @@ impl Visitor for Collector {
             }
         }
         self.pending_expire = k.expire_at_ms;
-        *self.encodings.entry(k.rdb_type.encoding_name()).or_default() += 1;
         self.with_idle += u64::from(k.lru_idle_s.is_some());
         self.with_freq += u64::from(k.lfu_freq.is_some());
         self.with_meta += u64::from(!k.meta.is_empty());
@@ -149,6 +154,10 @@ impl Visitor for Collector {
         if end.empty {
             self.db(self.current_db).empty += 1;
         }
+        Ok(())
+    }
+    fn deferred_empty(&mut self, db: u64, keys: u64) -> VisitResult {
+        self.db(db).empty += keys;
         Ok(())
     }
     fn end(&mut self, c: Checksum) -> VisitResult {
@@ -173,6 +182,21 @@ fn db_json(db: Value, d: &DbInfo) -> Value {
 }
 
 impl Collector {
+    /// Turns the per-type-byte counts into counts by type name and by encoding.
+    fn fold(&mut self) {
+        let Some(dialect) = self.header.map(|h| h.dialect) else {
+            return;
+        };
+        for d in self.dbs.values_mut().chain(std::iter::once(&mut self.other_dbs)) {
+            for (byte, n) in std::mem::take(&mut d.by_type).into_iter().enumerate().filter(|&(_, n)| n > 0) {
+                if let Some(t) = u8::try_from(byte).ok().and_then(|b| RdbType::from_byte(b, dialect)) {
+                    *d.types.entry(t.kind().name()).or_default() += n;
+                    *self.encodings.entry(t.encoding_name()).or_default() += n;
+                }
+            }
+        }
+    }
+
     /// The table of a database; past [`MAX_LISTED`] databases, one shared summary
     /// (whose count is of runs of records in one database: each database's keys are
     /// contiguous in files servers write).
@@ -316,7 +340,8 @@ pub fn run(a: &InfoArgs, quiet: bool) -> CmdResult {
     let name = input.name.clone();
     let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
     let mut c = Collector { now_ms, ..Default::default() };
-    let trailing = super::read_file(input, &mut c, a.read.relaxed)?;
+    let trailing = super::read_file_with(input, &mut c, super::checking_options(a.read.relaxed))?;
+    c.fold();
     let mut j = c.to_json(&name, size);
     j["trailing_bytes"] = trailing.into();
     let partial = super::take_partial();

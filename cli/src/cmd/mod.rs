@@ -26,6 +26,12 @@ pub fn reader_options(relaxed: bool) -> ReaderOptions {
     ReaderOptions { relaxed, ..ReaderOptions::default() }
 }
 
+/// [`reader_options`] for commands that only check and count: the compact values they
+/// skip are decoded and checked on a second thread.
+pub fn checking_options(relaxed: bool) -> ReaderOptions {
+    ReaderOptions { defer_checks: true, ..reader_options(relaxed) }
+}
+
 /// The partial reads noted since the last call (see [`trailing_bytes`]).
 pub fn take_partial() -> Vec<String> {
     std::mem::take(&mut *PARTIAL.lock().unwrap_or_else(|p| p.into_inner()))

@@ -66,7 +66,7 @@ pub fn run(a: &VerifyArgs, quiet: bool) -> CmdResult {
         let mut tally = Tally { header: None, keys: 0, checksum: None, filter: RepeatFilter::new(size) };
         let mut warning = None;
         let outcome = Input::open(path, quiet)
-            .and_then(|input| super::read_file(input, &mut tally, a.read.relaxed))
+            .and_then(|input| super::read_file_with(input, &mut tally, super::checking_options(a.read.relaxed)))
             .and_then(|n| {
                 let filter = std::mem::replace(&mut tally.filter, RepeatFilter::new(Some(0)));
                 warning = super::dupcheck::confirm(path, filter, a.read.relaxed)?;

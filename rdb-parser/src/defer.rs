@@ -1,0 +1,396 @@
+//! Deferred checks ([`crate::ReaderOptions::defer_checks`]): the reading thread only
+//! steps over compact values (listpacks, ziplists, intsets, zipmaps, quicklists, LZF
+//! strings) and plain sets, hashes and sorted sets (type 5) that the visitor skips, and a second thread decodes and checks them (LZF,
+//! element walks, duplicates, order) with the same decoders as an ordinary read.
+//!
+//! The reported error stays the one an ordinary read reports: the one met first in the
+//! file. Stepping over a value reads exactly what its decoder reads before its checks,
+//! through the same primitives, so it fails where and as the decoder fails; the checker
+//! works through the values in file order and stops at the first damaged one; and when
+//! the reading thread fails, or reaches the end, it first waits for the checker, whose
+//! error (about an earlier value) wins. When stepping over a value fails partway, the
+//! part read is checked on the spot, as damage there comes first. When the checker
+//! falls behind, the reading thread checks the next batch itself, so the work spreads
+//! over both cores whichever side is heavier.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crate::context::{Ctx, Gate};
+use crate::error::{Error, ErrorKind, Result, VisitError};
+use crate::header::Header;
+use crate::prim::{Limits, ENC_LZF};
+use crate::source::Source;
+use crate::types::RdbType;
+use crate::values::read_value;
+use crate::visitor::{KeyStart, Visit, Visitor};
+
+/// Values stored in more bytes than this are checked on the reading thread.
+const MAX_JOB_BYTES: usize = 1 << 20;
+/// Bytes of values per batch handed to the checker.
+const BATCH_BYTES: usize = 256 << 10;
+/// Batches waiting for the checker.
+const IN_FLIGHT: usize = 2;
+/// Read buffer of a checker's source (values pass through it).
+const CHECK_BUFFER_BYTES: usize = 64 << 10;
+
+/// How a deferred value is laid out: what stepping over it reads.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// A string value stored LZF-compressed.
+    LzfString,
+    /// One string holding the whole value; the decoder's name for it.
+    Blob(&'static str),
+    /// A count, then that many strings (quicklist of ziplists).
+    Quicklist,
+    /// A count, then that many container kinds and strings (quicklist 2).
+    Quicklist2,
+    /// A count, then per element these strings, and a binary score when set (plain
+    /// sets, hashes and sorted sets).
+    Elements(&'static [&'static str], bool),
+}
+
+/// The layout of a value of type `t` when its checks can be deferred.
+fn shape(t: RdbType) -> Option<Shape> {
+    Some(match t {
+        RdbType::String => Shape::LzfString,
+        RdbType::ListZiplist => Shape::Blob("a ziplist"),
+        RdbType::SetIntset => Shape::Blob("an intset"),
+        RdbType::SetListpack => Shape::Blob("a set listpack"),
+        RdbType::ZSetZiplist => Shape::Blob("a sorted-set ziplist"),
+        RdbType::ZSetListpack => Shape::Blob("a sorted-set listpack"),
+        RdbType::HashZipmap => Shape::Blob("a zipmap"),
+        RdbType::HashZiplist => Shape::Blob("a hash ziplist"),
+        RdbType::HashListpack => Shape::Blob("a hash listpack"),
+        RdbType::ListQuicklist => Shape::Quicklist,
+        RdbType::ListQuicklist2 => Shape::Quicklist2,
+        RdbType::Set => Shape::Elements(&["a set member"], false),
+        RdbType::Hash => Shape::Elements(&["a hash field", "a hash value"], false),
+        RdbType::ZSet2 => Shape::Elements(&["a sorted-set member"], true),
+        _ => return None,
+    })
+}
+
+/// Steps over a value laid out as `shape`, reading what its decoder reads.
+fn step_over<R: Read>(src: &mut Source<R>, limits: &Limits, shape: Shape) -> Result<()> {
+    const NODE: &str = "a quicklist node";
+    match shape {
+        Shape::LzfString => {
+            let header = src.offset();
+            src.u8("a length")?;
+            src.skip_lzf_body(header, limits, "a string value")
+        }
+        Shape::Blob(what) => src.skip_string(limits, what),
+        Shape::Quicklist => {
+            for _ in 0..src.length()? {
+                src.skip_string(limits, NODE)?;
+            }
+            Ok(())
+        }
+        Shape::Quicklist2 => {
+            for _ in 0..src.length()? {
+                src.length()?;
+                src.skip_string(limits, NODE)?;
+            }
+            Ok(())
+        }
+        Shape::Elements(strings, score) => {
+            for _ in 0..src.length()? {
+                for what in strings {
+                    src.skip_string(limits, what)?;
+                }
+                if score {
+                    src.array::<8>("a binary score")?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Whether the value of type `t` that comes next is one whose checks can be deferred
+/// (for strings: only LZF-compressed ones; the others cost nothing to check).
+pub(crate) fn deferrable<R: Read>(src: &mut Source<R>, t: RdbType) -> Result<bool> {
+    match shape(t) {
+        Some(Shape::LzfString) => Ok(src.peek_u8("a length")? == 0xc0 | ENC_LZF),
+        Some(_) => Ok(true),
+        None => Ok(false),
+    }
+}
+
+/// A visitor that skips every key.
+struct SkipAll;
+
+impl Visitor for SkipAll {
+    fn key_start(&mut self, _: &KeyStart<'_>) -> std::result::Result<Visit, VisitError> {
+        Ok(Visit::Skip)
+    }
+}
+
+/// Input of a checker: a window of bytes it owns.
+#[derive(Default)]
+struct Window {
+    data: Vec<u8>,
+    pos: usize,
+    end: usize,
+}
+
+impl Read for Window {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.end - self.pos);
+        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// Where one deferred value is, in a batch and in the file.
+struct Job {
+    db: u64,
+    rdb_type: RdbType,
+    /// Offset of the key record (for the key's errors).
+    record: u64,
+    /// Offset of the value's first byte.
+    value_at: u64,
+    /// The key name, then the value's stored bytes, in the batch.
+    key: (usize, usize),
+    value: (usize, usize),
+}
+
+/// Values for the checker, their bytes back to back.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    jobs: Vec<Job>,
+}
+
+/// Decodes and checks values with the ordinary decoders, skipping their elements.
+struct Checker {
+    cx: Ctx<Window>,
+    /// The key of the value being checked.
+    key: Vec<u8>,
+    /// Empty collections found, per database.
+    empty: BTreeMap<u64, u64>,
+}
+
+impl Checker {
+    fn new(limits: Limits, header: Header) -> Checker {
+        let src = Source::new(Window::default(), CHECK_BUFFER_BYTES);
+        Checker { cx: Ctx::new(src, limits, header), key: Vec::new(), empty: BTreeMap::new() }
+    }
+
+    /// Checks the value of `job`, whose bytes the checker's window holds.
+    fn check(&mut self, job: &Job) -> Result<()> {
+        let (pos, end) = job.value;
+        let key = &mut self.key;
+        self.cx.src.restart(job.value_at, |w| {
+            key.clear();
+            key.extend_from_slice(&w.data[job.key.0..job.key.1]);
+            w.pos = pos;
+            w.end = end;
+        });
+        let head = KeyStart {
+            db: job.db,
+            key: &self.key,
+            rdb_type: job.rdb_type,
+            expire_at_ms: None,
+            lru_idle_s: None,
+            lfu_freq: None,
+            len: None,
+            offset: job.record,
+            meta: &[],
+        };
+        let mut skip = SkipAll;
+        let mut g = Gate::new(&mut skip, job.record);
+        read_value(&mut self.cx, &head, &mut g).map_err(|e| e.with_key(&self.key))?;
+        if g.elements == 0 && job.rdb_type != RdbType::String {
+            *self.empty.entry(job.db).or_default() += 1;
+        }
+        Ok(())
+    }
+
+    /// Checks every job of `batch` in order, up to the first failure.
+    fn check_batch(&mut self, batch: &mut Batch) -> Result<()> {
+        std::mem::swap(&mut self.cx.src.inner_mut().data, &mut batch.bytes);
+        let outcome = batch.jobs.iter().try_for_each(|job| self.check(job));
+        std::mem::swap(&mut self.cx.src.inner_mut().data, &mut batch.bytes);
+        outcome
+    }
+}
+
+/// What the checker thread found.
+struct Report {
+    error: Option<Error>,
+    empty: BTreeMap<u64, u64>,
+}
+
+/// The reading thread's end: collects values into batches for the checker thread.
+pub(crate) struct Deferred {
+    batches: Option<SyncSender<Batch>>,
+    spent: Receiver<Batch>,
+    /// Set by the checker when it found damage; tells it to stop when the reader drops.
+    stop: Arc<AtomicBool>,
+    failed: Arc<AtomicBool>,
+    worker: Option<JoinHandle<Report>>,
+    batch: Batch,
+    /// For values too large to queue, and for the part of a value read before a failure.
+    local: Checker,
+}
+
+impl Deferred {
+    /// Starts the checker thread; `None` when no thread can be had.
+    pub(crate) fn start(limits: Limits, header: Header) -> Option<Deferred> {
+        let (batches, rx) = sync_channel::<Batch>(IN_FLIGHT);
+        let (spent_tx, spent) = sync_channel::<Batch>(IN_FLIGHT + 2);
+        let stop = Arc::new(AtomicBool::new(false));
+        let failed = Arc::new(AtomicBool::new(false));
+        let (stop_w, failed_w) = (Arc::clone(&stop), Arc::clone(&failed));
+        let worker = std::thread::Builder::new()
+            .name("rdb-check".into())
+            .spawn(move || {
+                let mut checker = Checker::new(limits, header);
+                let mut error = None;
+                for mut batch in rx {
+                    if error.is_none() && !stop_w.load(Ordering::Relaxed) {
+                        if let Err(e) = checker.check_batch(&mut batch) {
+                            error = Some(e);
+                            failed_w.store(true, Ordering::Relaxed);
+                        }
+                    }
+                    batch.bytes.clear();
+                    batch.jobs.clear();
+                    let _ = spent_tx.try_send(batch);
+                }
+                Report { error, empty: checker.empty }
+            })
+            .ok()?;
+        Some(Deferred {
+            batches: Some(batches),
+            spent,
+            stop,
+            failed,
+            worker: Some(worker),
+            batch: Batch::default(),
+            local: Checker::new(limits, header),
+        })
+    }
+
+    /// Whether the checker has found damage (then [`Deferred::settle`] reports it).
+    pub(crate) fn failed(&self) -> bool {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    /// Steps over the value of key `head` (type known deferrable) and queues it for the
+    /// checker, or checks it here when it is large.
+    pub(crate) fn step<R: Read>(&mut self, cx: &mut Ctx<R>, head: &KeyStart<'_>) -> Result<()> {
+        let Some(shape) = shape(head.rdb_type) else {
+            return Err(Error::corrupt(head.offset, "internal: a value that cannot be deferred"));
+        };
+        let value_at = cx.src.offset();
+        // The key, then the value as stepped over, straight into the batch.
+        let base = self.batch.bytes.len();
+        self.batch.bytes.extend_from_slice(head.key);
+        let value_from = self.batch.bytes.len();
+        cx.src.capture_onto(std::mem::take(&mut self.batch.bytes));
+        let stepped = step_over(&mut cx.src, &cx.limits, shape);
+        self.batch.bytes = cx.src.take_capture();
+        let job = Job {
+            db: head.db,
+            rdb_type: head.rdb_type,
+            record: head.offset,
+            value_at,
+            key: (base, value_from),
+            value: (value_from, self.batch.bytes.len()),
+        };
+        if stepped.is_ok() && job.value.1 - job.value.0 <= MAX_JOB_BYTES {
+            self.batch.jobs.push(job);
+            if self.batch.bytes.len() >= BATCH_BYTES {
+                return self.hand_over();
+            }
+            return Ok(());
+        }
+        // Too large to queue, or cut short: checked here.
+        let local = &mut self.local.cx.src.inner_mut().data;
+        local.clear();
+        local.extend_from_slice(&self.batch.bytes[base..]);
+        self.batch.bytes.truncate(base);
+        self.batch.bytes.shrink_to(2 * BATCH_BYTES);
+        let here = Job { key: (0, value_from - base), value: (value_from - base, job.value.1 - base), ..job };
+        let checked = self.local.check(&here);
+        let outcome = match stepped {
+            Ok(()) => checked,
+            // Damage in the part read comes before the failure to read on.
+            Err(e) => match checked {
+                Err(first) if !matches!(first.kind(), ErrorKind::UnexpectedEof { .. }) => Err(first),
+                _ => Err(e),
+            },
+        };
+        let local = &mut self.local.cx.src.inner_mut().data;
+        local.clear();
+        local.shrink_to(2 * BATCH_BYTES);
+        outcome
+    }
+
+    /// Hands the current batch to the checker, or checks it here when the checker is
+    /// behind (then both threads check: an error found here is about later bytes than
+    /// the queued ones, and [`Deferred::settle`] puts the checker's first).
+    fn hand_over(&mut self) -> Result<()> {
+        let fresh = self.spent.try_recv().unwrap_or_default();
+        let mut batch = std::mem::replace(&mut self.batch, fresh);
+        if let Some(tx) = &self.batches {
+            match tx.try_send(batch) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Full(b)) => batch = b,
+                // The checker is gone: it failed; `settle` reports how.
+                Err(TrySendError::Disconnected(_)) => return Ok(()),
+            }
+        }
+        let checked = self.local.check_batch(&mut batch);
+        batch.bytes.clear();
+        batch.jobs.clear();
+        self.batch = batch;
+        checked
+    }
+
+    /// Hands the current batch to the checker, waiting for room.
+    fn send(&mut self) {
+        let batch = std::mem::take(&mut self.batch);
+        if let Some(tx) = &self.batches {
+            // A checker that is gone has failed; `settle` reports how.
+            let _ = tx.send(batch);
+        }
+    }
+
+    /// Waits for the checker to finish what was queued; returns its first error, else
+    /// the empty collections found per database (on both threads).
+    pub(crate) fn settle(&mut self) -> Result<BTreeMap<u64, u64>> {
+        if !self.batch.jobs.is_empty() {
+            self.send();
+        }
+        self.batches = None;
+        let report = match self.worker.take().map(JoinHandle::join) {
+            Some(Ok(report)) => report,
+            Some(Err(_)) => return Err(Error::corrupt(0, "internal: the checking thread failed")),
+            None => Report { error: None, empty: BTreeMap::new() },
+        };
+        if let Some(e) = report.error {
+            return Err(e);
+        }
+        let mut empty = std::mem::take(&mut self.local.empty);
+        for (db, n) in report.empty {
+            *empty.entry(db).or_default() += n;
+        }
+        Ok(empty)
+    }
+}
+
+impl Drop for Deferred {
+    fn drop(&mut self) {
+        // A reader dropped early: the checker skips what is left.
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
