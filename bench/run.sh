@@ -180,7 +180,7 @@ row_ndjson() {
     crate=$(rdb_crate)
     if [ -n "$crate" ]; then
         compare ndjson "$runs" "$ours" rdb-crate "'$crate' -f json -o /dev/null '$f'"
-        row "convert --to ndjson" "rdb crate $(sed -n 's/.*Installed package `rdb v\([^`]*\)`.*/\1/p' "$cache/rdb-crate.log" | head -n 1) rdb -f json" \
+        row "convert --to ndjson" "rdb crate $(sed -n 's/^"rdb \([^ ]*\) .*/\1/p' "$cache/rdb-crate/.crates.toml" | head -n 1) rdb -f json" \
             "$(size_of "$f")" "$(best ndjson)" "$(best rdb-crate)" "$(peak ndjson)" 1
     else
         skip "convert --to ndjson" "rdb crate" "cargo install rdb failed (see $cache/rdb-crate.log)"
@@ -320,7 +320,7 @@ done
 
 # --- report -----------------------------------------------------------------------
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB RAM, kernel $(uname -r)"
-echo "disk:    $(df -h "$cache" | awk 'NR == 2 { print $1 ", " $2 }') ($(lsblk -dno ROTA "$(df "$cache" | awk 'NR == 2 { print $1 }')" 2>/dev/null | sed 's/1/rotational/; s/0/SSD/' || echo unknown))"
+echo "disk:    $(df -h "$cache" | awk 'NR == 2 { print $1 ", " $2 }') ($(lsblk -dno ROTA "$(df "$cache" | awk 'NR == 2 { print $1 }')" 2>/dev/null | tr -d ' ' | sed 's/1/rotational/; s/0/SSD/' || echo unknown))"
 echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (after the runs)"
 echo "rdbkit:  $("$rdbkit" --version) at $(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo "runs:    best of $runs (slow peers: $slow_runs), warm page cache; ratio = peer s / rdbkit s"
