@@ -10,6 +10,7 @@ const OPTIONS: ReaderOptions = ReaderOptions {
     limits: Limits { max_blob_bytes: 1 << 20, max_template_bytes: 1 << 20 },
     raw_values: false,
     relaxed: false,
+    defer_checks: false,
 };
 
 fuzz_target!(|data: &[u8]| {
