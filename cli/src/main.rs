@@ -31,11 +31,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// mimalloc: the format thread frees what the parser thread allocated (an owned entry per
-/// key), and cross-thread frees are where the system allocator is slowest.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use crate::args::{Cli, Command};
 use crate::exit::Code;
 
