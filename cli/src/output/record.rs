@@ -2,6 +2,8 @@
 
 use rdb_parser::{Entry, HashField, KeyMeta, ModuleOp, SparseArray, Stream, StreamIdmp, Value};
 
+use std::cmp::Ordering;
+
 use super::json;
 
 /// Appends the record for `e` (without a newline).
@@ -22,17 +24,13 @@ pub fn write(out: &mut Vec<u8>, e: &Entry) {
     match &e.value {
         Value::String(s) => json::bytes(out, s),
         Value::List(items) => array(out, items.iter(), |out, i| json::bytes(out, i)),
-        Value::Set(members) => {
-            let mut sorted: Vec<&Vec<u8>> = members.iter().collect();
-            sorted.sort_unstable();
-            array(out, sorted.into_iter(), |out, m| json::bytes(out, m));
-        }
+        Value::Set(members) => array(out, ordered(members, |a, b| a.cmp(b)), |out, m| json::bytes(out, m)),
         Value::ZSet(members) => {
-            let mut sorted: Vec<&(Vec<u8>, f64)> = members.iter().collect();
             // Scores are never NaN; -0.0 and 0.0 compare equal, as in ZRANGE.
-            sorted
-                .sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.0.cmp(&b.0)));
-            array(out, sorted.into_iter(), |out, (m, s)| {
+            let by_score = |a: &(Vec<u8>, f64), b: &(Vec<u8>, f64)| {
+                a.1.partial_cmp(&b.1).unwrap_or(Ordering::Equal).then_with(|| a.0.cmp(&b.0))
+            };
+            array(out, ordered(members, by_score), |out, (m, s)| {
                 out.push(b'[');
                 json::bytes(out, m);
                 out.push(b',');
@@ -41,13 +39,13 @@ pub fn write(out: &mut Vec<u8>, e: &Entry) {
             });
         }
         Value::Hash(fields) => {
-            let mut sorted: Vec<&HashField> = fields.iter().collect();
-            sorted.sort_unstable_by(|a, b| a.field.cmp(&b.field));
-            let as_object = sorted.iter().all(|f| std::str::from_utf8(&f.field).is_ok());
-            map(out, as_object, sorted.iter().map(|f| (&f.field[..], Some(&f.value[..]), None)));
-            if sorted.iter().any(|f| f.expire_at_ms.is_some()) {
+            let by_field = |a: &HashField, b: &HashField| a.field.cmp(&b.field);
+            let as_object = fields.iter().all(|f| std::str::from_utf8(&f.field).is_ok());
+            map(out, as_object, ordered(fields, by_field).map(|f| (&f.field[..], Some(&f.value[..]), None)));
+            if fields.iter().any(|f| f.expire_at_ms.is_some()) {
                 out.extend_from_slice(b",\"field_expire_at_ms\":");
-                let ttl = sorted.iter().filter_map(|f| f.expire_at_ms.map(|t| (&f.field[..], None, Some(t))));
+                let ttl =
+                    ordered(fields, by_field).filter_map(|f| f.expire_at_ms.map(|t| (&f.field[..], None, Some(t))));
                 map(out, as_object, ttl);
             }
         }
@@ -73,6 +71,38 @@ pub fn write(out: &mut Vec<u8>, e: &Entry) {
         array(out, e.meta.iter(), key_meta);
     }
     out.push(b'}');
+}
+
+/// The items of `items` in the order of `cmp`, sorted only when they are not in order
+/// or in reverse order already (listpack sorted sets are; skiplists are saved reversed).
+fn ordered<T>(items: &[T], cmp: impl Fn(&T, &T) -> Ordering) -> Ordered<'_, T> {
+    if items.is_sorted_by(|a, b| cmp(a, b) != Ordering::Greater) {
+        return Ordered::Forward(items.iter());
+    }
+    if items.is_sorted_by(|a, b| cmp(a, b) == Ordering::Greater) {
+        return Ordered::Backward(items.iter().rev());
+    }
+    let mut sorted: Vec<&T> = items.iter().collect();
+    sorted.sort_by(|a, b| cmp(a, b));
+    Ordered::Sorted(sorted.into_iter())
+}
+
+/// The iterator of [`ordered`].
+enum Ordered<'a, T> {
+    Forward(std::slice::Iter<'a, T>),
+    Backward(std::iter::Rev<std::slice::Iter<'a, T>>),
+    Sorted(std::vec::IntoIter<&'a T>),
+}
+
+impl<'a, T> Iterator for Ordered<'a, T> {
+    type Item = &'a T;
+    fn next(&mut self) -> Option<&'a T> {
+        match self {
+            Ordered::Forward(i) => i.next(),
+            Ordered::Backward(i) => i.next(),
+            Ordered::Sorted(i) => i.next(),
+        }
+    }
 }
 
 /// `[["uint",5],["string","..."],...]`: the annotated items a module saved.
