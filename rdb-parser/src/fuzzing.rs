@@ -48,3 +48,48 @@ pub fn lzf_round_trip(input: &[u8]) -> Option<Vec<u8>> {
     assert!(decoded.is_ok() && back == input, "LZF round trip failed: {decoded:?}");
     Some(packed)
 }
+
+/// Keys and empty collections a read counted.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    /// Keys read.
+    pub keys: u64,
+    /// Empty collections among them.
+    pub empty: u64,
+}
+
+/// Skips every value, as `verify` does, and counts.
+struct Count(Counts);
+
+impl crate::Visitor for Count {
+    fn key_start(&mut self, _: &crate::KeyStart<'_>) -> Result<crate::Visit, crate::VisitError> {
+        Ok(crate::Visit::Skip)
+    }
+    fn key_end(&mut self, end: &crate::KeyEnd) -> crate::VisitResult {
+        self.0.keys += 1;
+        self.0.empty += u64::from(end.empty);
+        Ok(())
+    }
+    fn deferred_empty(&mut self, _: u64, keys: u64) -> crate::VisitResult {
+        self.0.empty += keys;
+        Ok(())
+    }
+}
+
+/// What a `verify`-style read of `data` (every value skipped, 4 KiB buffer so values
+/// cross refills) reports: the counts, or the error with its offset and key. With
+/// `defer_checks` the compact values are checked on a second thread; the verdict must
+/// not depend on it.
+pub fn skip_read_verdict(data: &[u8], defer_checks: bool) -> Result<Counts, String> {
+    let options = crate::ReaderOptions {
+        buffer_bytes: 4096,
+        limits: crate::Limits { max_blob_bytes: 1 << 20, max_template_bytes: 1 << 20 },
+        defer_checks,
+        ..Default::default()
+    };
+    let mut count = Count(Counts::default());
+    crate::RdbReader::with_options(data, options)
+        .read_all(&mut count)
+        .map_err(|e| format!("at {}: {e} (key {:?})", e.offset(), e.key()))?;
+    Ok(count.0)
+}

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rdb_parser::{KeyEnd, KeyStart, RdbReader, ReaderOptions, Visit, VisitError, VisitResult, Visitor};
+use rdb_parser::fuzzing::skip_read_verdict;
 
 fn dumps(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).expect("read fixtures").flatten() {
@@ -18,42 +18,9 @@ fn dumps(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Skips every value, as `verify` does; counts keys and empty collections.
-#[derive(Default, PartialEq, Debug)]
-struct Count {
-    keys: u64,
-    empty: u64,
-}
-
-impl Visitor for Count {
-    fn key_start(&mut self, _: &KeyStart<'_>) -> Result<Visit, VisitError> {
-        Ok(Visit::Skip)
-    }
-    fn key_end(&mut self, end: &KeyEnd) -> VisitResult {
-        self.keys += 1;
-        self.empty += u64::from(end.empty);
-        Ok(())
-    }
-    fn deferred_empty(&mut self, _: u64, keys: u64) -> VisitResult {
-        self.empty += keys;
-        Ok(())
-    }
-}
-
-/// The outcome of reading `bytes`: counts, or the error as printed with its offset.
-fn read(bytes: &[u8], defer_checks: bool) -> Result<Count, String> {
-    // A small buffer exercises refills inside the values stepped over.
-    let options = ReaderOptions { defer_checks, buffer_bytes: 4096, ..Default::default() };
-    let mut count = Count::default();
-    RdbReader::with_options(bytes, options)
-        .read_all(&mut count)
-        .map_err(|e| format!("at {}: {e} (key {:?})", e.offset(), e.key()))?;
-    Ok(count)
-}
-
 fn same(bytes: &[u8], what: &str) {
-    let plain = read(bytes, false);
-    let deferred = read(bytes, true);
+    let plain = skip_read_verdict(bytes, false);
+    let deferred = skip_read_verdict(bytes, true);
     assert_eq!(plain, deferred, "{what}");
 }
 
@@ -68,7 +35,7 @@ fn deferred_checks_report_what_an_ordinary_read_reports() {
         let name = f.display();
         let data = std::fs::read(f).expect("read dump");
         same(&data, &format!("{name}: intact"));
-        assert!(read(&data, true).is_ok(), "{name} reads");
+        assert!(skip_read_verdict(&data, true).is_ok(), "{name} reads");
         let step = (data.len() / 150).max(1);
         for cut in (9..data.len()).step_by(step) {
             same(&data[..cut], &format!("{name}: cut at {cut}"));
