@@ -92,8 +92,8 @@ pub enum ReportFormat {
 #[derive(Args, Clone, Copy)]
 pub struct ReadArgs {
     /// Read a file of a newer RDB version (or with an unknown type) as far as rdbkit
-    /// knows its types and opcodes: stop at the first unknown one, say where, and exit
-    /// with 4 (partial result) instead of refusing the file.
+    /// knows its types and opcodes: stop at the first unknown one, say where, keep what
+    /// was read, and exit 1 (a partial result is never a success).
     #[arg(long)]
     pub relaxed: bool,
 }
