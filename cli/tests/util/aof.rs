@@ -7,20 +7,18 @@ use testkit::servers::{Flavor, ServerBin, ServerLine};
 use testkit::workload::{self, Workload};
 use testkit::{ExpiryLog, ServerGuard, StartOptions};
 
-/// Server lines whose AOFs are tested (every line that writes AOFs of today's
-/// formats; 5.0 and 6.0 AOFs are covered by the shared fixtures).
-const LINES: [ServerLine; 6] = [
-    (Flavor::Redis, 6, 2),
-    (Flavor::Redis, 7, 0),
-    (Flavor::Redis, 8, 0),
-    (Flavor::Redis, 8, 6),
-    (Flavor::Valkey, 8, 1),
-    (Flavor::Valkey, 9, 1),
-];
+/// Server lines whose AOFs are tested: every expected line from Redis 6.2 on (those
+/// write AOFs of today's formats; 5.0 and 6.0 AOFs are covered by the shared fixtures).
+fn lines() -> Vec<ServerLine> {
+    testkit::EXPECTED_SERVERS
+        .into_iter()
+        .filter(|&(f, major, minor)| f != Flavor::Redis || (major, minor) >= (6, 2))
+        .collect()
+}
 
-/// The installed servers of [`LINES`] (a missing one fails with RDBKIT_REQUIRE_SERVERS=1).
+/// The installed servers of [`lines`] (a missing one fails with RDBKIT_REQUIRE_SERVERS=1).
 pub fn servers() -> Vec<ServerBin> {
-    testkit::require(&LINES).expect("servers")
+    testkit::require(&lines()).expect("servers")
 }
 
 /// Options of a real AOF.
