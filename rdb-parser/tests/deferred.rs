@@ -3,20 +3,9 @@
 //! compact values on a second thread fails with the same error (message, offset, key)
 //! as an ordinary read, and counts the same keys and empty collections.
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use rdb_parser::fuzzing::skip_read_verdict;
-
-fn dumps(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).expect("read fixtures").flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            dumps(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rdb") {
-            out.push(p);
-        }
-    }
-}
 
 fn same(bytes: &[u8], what: &str) {
     let plain = skip_read_verdict(bytes, false);
@@ -26,10 +15,7 @@ fn same(bytes: &[u8], what: &str) {
 
 #[test]
 fn deferred_checks_report_what_an_ordinary_read_reports() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
-    let mut files = Vec::new();
-    dumps(&root, &mut files);
-    assert!(files.len() >= 20, "fixture dumps under {}", root.display());
+    let files = common::fixture_dumps();
     let mut x: u64 = 0x2545_f491_4f6c_dd1d;
     for f in &files {
         let name = f.display();

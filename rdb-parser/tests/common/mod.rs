@@ -126,3 +126,22 @@ pub fn listpack(items: &[Lp<'_>]) -> Vec<u8> {
     out.push(0xff);
     out
 }
+
+/// Every `.rdb` under the project's `fixtures/` (at least 20, or the test fails).
+pub fn fixture_dumps() -> Vec<std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).expect("read fixtures").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rdb") {
+                out.push(p);
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    let mut files = Vec::new();
+    walk(&root, &mut files);
+    assert!(files.len() >= 20, "fixture dumps under {}", root.display());
+    files
+}
