@@ -76,20 +76,58 @@ impl crate::Visitor for Count {
     }
 }
 
-/// What a `verify`-style read of `data` (every value skipped, 4 KiB buffer so values
-/// cross refills) reports: the counts, or the error with its offset and key. With
-/// `defer_checks` the compact values are checked on a second thread; the verdict must
-/// not depend on it.
-pub fn skip_read_verdict(data: &[u8], defer_checks: bool) -> Result<Counts, String> {
+/// Asks for every value's stored bytes, as `convert --to rdb` does, and keeps them.
+#[derive(Default)]
+struct Copy {
+    counts: Counts,
+    bytes: Vec<u8>,
+}
+
+impl crate::Visitor for Copy {
+    fn key_start(&mut self, _: &crate::KeyStart<'_>) -> Result<crate::Visit, crate::VisitError> {
+        Ok(crate::Visit::Raw)
+    }
+    fn raw_value(&mut self, _: crate::RdbType, bytes: &[u8]) -> crate::VisitResult {
+        self.bytes.extend_from_slice(bytes);
+        Ok(())
+    }
+    /// A copier must know at the key's end (`deferred_empty` is left out).
+    fn key_end(&mut self, end: &crate::KeyEnd) -> crate::VisitResult {
+        self.counts.keys += 1;
+        self.counts.empty += u64::from(end.empty);
+        Ok(())
+    }
+}
+
+/// Reads `data` with a 4 KiB buffer (values cross refills) and small limits.
+fn read_with<V: crate::Visitor>(data: &[u8], v: &mut V, defer_checks: bool, raw_values: bool) -> Result<(), String> {
     let options = crate::ReaderOptions {
         buffer_bytes: 4096,
         limits: crate::Limits { max_blob_bytes: 1 << 20, max_template_bytes: 1 << 20 },
         defer_checks,
+        raw_values,
         ..Default::default()
     };
-    let mut count = Count(Counts::default());
     crate::RdbReader::with_options(data, options)
-        .read_all(&mut count)
-        .map_err(|e| format!("at {}: {e} (key {:?})", e.offset(), e.key()))?;
+        .read_all(v)
+        .map_err(|e| format!("at {}: {e} (key {:?})", e.offset(), e.key()))
+}
+
+/// What a `verify`-style read of `data` (every value skipped) reports: the counts, or
+/// the error with its offset and key. With `defer_checks` the compact values are
+/// checked on a second thread; the verdict must not depend on it.
+pub fn skip_read_verdict(data: &[u8], defer_checks: bool) -> Result<Counts, String> {
+    let mut count = Count(Counts::default());
+    read_with(data, &mut count, defer_checks, false)?;
     Ok(count.0)
+}
+
+/// What a `convert --to rdb`-style read of `data` (every value's stored bytes asked
+/// for) reports: the counts and the bytes, or the error. With `defer_checks` the
+/// copied compact values are checked on a second thread; the verdict must not depend
+/// on it.
+pub fn copy_read_verdict(data: &[u8], defer_checks: bool) -> Result<(Counts, Vec<u8>), String> {
+    let mut copy = Copy::default();
+    read_with(data, &mut copy, defer_checks, true)?;
+    Ok((copy.counts, copy.bytes))
 }

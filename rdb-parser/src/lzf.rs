@@ -106,6 +106,34 @@ fn copy_match(out: &mut [u8], op: usize, distance: usize, len: usize) {
     }
 }
 
+/// The first `N` bytes `input` decompresses to, decoding no further; `None` when it
+/// does not produce that many bytes or is malformed before them.
+pub(crate) fn head<const N: usize>(input: &[u8]) -> Option<[u8; N]> {
+    let mut out = Vec::with_capacity(N + 2 * MAX_LITERAL);
+    let mut ip = 0;
+    while out.len() < N {
+        let ctrl = usize::from(*input.get(ip)?);
+        ip += 1;
+        if ctrl < 32 {
+            out.extend_from_slice(input.get(ip..ip + ctrl + 1)?);
+            ip += ctrl + 1;
+        } else {
+            let mut len = ctrl >> 5;
+            if len == 7 {
+                len += usize::from(*input.get(ip)?);
+                ip += 1;
+            }
+            let distance = (((ctrl & 0x1f) << 8) | usize::from(*input.get(ip)?)) + 1;
+            ip += 1;
+            let from = out.len().checked_sub(distance)?;
+            for k in 0..(len + 2).min(N) {
+                out.push(out[from + k]);
+            }
+        }
+    }
+    out.get(..N)?.try_into().ok()
+}
+
 /// Checks that `input` decompresses to exactly `ulen` bytes, without producing them
 /// (every literal and back-reference must stay inside the output).
 pub(crate) fn check(input: &[u8], ulen: u64) -> Result<(), String> {
@@ -296,6 +324,22 @@ mod tests {
             assert_eq!(reference, s);
             assert_eq!(check(&packed, s.len() as u64), Ok(()));
         }
+    }
+
+    #[test]
+    fn head_is_the_start_of_the_output() {
+        let mut enc = Encoder::default();
+        for s in samples() {
+            let mut packed = Vec::new();
+            enc.compress(&s, &mut packed, s.len() + s.len() / 16 + 64);
+            let want = |n: usize| s.get(..n).map(<[u8]>::to_vec);
+            assert_eq!(head::<1>(&packed).map(|h| h.to_vec()), want(1));
+            assert_eq!(head::<10>(&packed).map(|h| h.to_vec()), want(10));
+            assert_eq!(head::<40>(&packed).map(|h| h.to_vec()), want(40));
+        }
+        // A back-reference before the start, a cut literal run.
+        assert_eq!(head::<4>(&hex!("20 05")), None);
+        assert_eq!(head::<4>(&hex!("05 61 62")), None);
     }
 
     #[test]

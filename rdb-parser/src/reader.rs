@@ -33,10 +33,11 @@ pub struct ReaderOptions {
     pub relaxed: bool,
     /// Check values the visitor skips ([`crate::Visit::Skip`]: listpacks, ziplists,
     /// intsets, zipmaps, quicklists, LZF strings, plain sets, hashes and sorted sets
-    /// with binary scores) on a second thread. Errors
-    /// stay the same (the first damage in the file). For those keys [`KeyStart::len`]
-    /// is `None`, [`KeyEnd::elements`] is 0 and [`KeyEnd::empty`] false: the empty
-    /// ones are counted in [`Visitor::deferred_empty`] before [`Visitor::end`].
+    /// with binary scores) or only copies ([`crate::Visit::Raw`], with `raw_values`) on
+    /// a second thread. Errors stay the same (the first damage in the file). For those
+    /// keys [`KeyStart::len`] is `None` and [`KeyEnd::elements`] is 0; skipped ones have
+    /// [`KeyEnd::empty`] false and are counted in [`Visitor::deferred_empty`] before
+    /// [`Visitor::end`] when empty, copied ones say whether they are empty.
     pub defer_checks: bool,
 }
 
@@ -184,7 +185,7 @@ impl<R: Read> RdbReader<R> {
             };
             let mut cx = Ctx::new(*src, self.options.limits, header);
             cx.raw_values = self.options.raw_values;
-            if self.options.defer_checks && !self.options.raw_values {
+            if self.options.defer_checks {
                 self.deferred = Deferred::start(self.options.limits, header);
             }
             self.state = State::Body(Box::new(cx));
@@ -448,11 +449,19 @@ fn read_key<R: Read, V: Visitor>(
     };
     let mut g = Gate::new(v, start);
     if let Some(d) = deferred {
-        if !raw && deferrable(&mut cx.src, rdb_type).map_err(|e| e.with_key(key))? {
+        if deferrable(&mut cx.src, rdb_type).map_err(|e| e.with_key(key))? {
             g.begin(&head, None).map_err(|e| e.with_key(key))?;
-            if g.skips() {
+            let empty = if g.skips() {
                 d.step(cx, &head).map_err(|e| e.with_key(key))?;
-                let end = KeyEnd { elements: 0, record_bytes: cx.src.offset() - start, empty: false };
+                Some(false)
+            } else if raw && !g.is_open() {
+                // Only the stored bytes are wanted: copied now, checked on the other thread.
+                Some(d.step_copy(cx, &head, |bytes| g.raw_value(rdb_type, bytes)).map_err(|e| e.with_key(key))?)
+            } else {
+                None
+            };
+            if let Some(empty) = empty {
+                let end = KeyEnd { elements: 0, record_bytes: cx.src.offset() - start, empty };
                 return g.end(&end).map_err(|e| e.with_key(key));
             }
         }

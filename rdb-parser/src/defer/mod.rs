@@ -29,6 +29,8 @@ use crate::types::RdbType;
 use crate::values::read_value;
 use crate::visitor::{KeyStart, Visit, Visitor};
 
+mod probe;
+
 /// Values stored in more bytes than this are checked on the reading thread.
 const MAX_JOB_BYTES: usize = 1 << 20;
 /// Bytes of values per batch handed to the checker.
@@ -183,8 +185,17 @@ impl Checker {
         Checker { cx: Ctx::new(src, limits, header), key: Vec::new(), empty: BTreeMap::new() }
     }
 
-    /// Checks the value of `job`, whose bytes the checker's window holds.
+    /// Checks the value of `job`, whose bytes the checker's window holds, and counts it
+    /// when it is an empty collection.
     fn check(&mut self, job: &Job) -> Result<()> {
+        if self.elements(job)? == 0 && job.rdb_type != RdbType::String {
+            *self.empty.entry(job.db).or_default() += 1;
+        }
+        Ok(())
+    }
+
+    /// Checks the value of `job` and returns how many elements it holds.
+    fn elements(&mut self, job: &Job) -> Result<u64> {
         let (pos, end) = job.value;
         let key = &mut self.key;
         self.cx.src.restart(job.value_at, |w| {
@@ -207,10 +218,7 @@ impl Checker {
         let mut skip = SkipAll;
         let mut g = Gate::new(&mut skip, job.record);
         read_value(&mut self.cx, &head, &mut g).map_err(|e| e.with_key(&self.key))?;
-        if g.elements == 0 && job.rdb_type != RdbType::String {
-            *self.empty.entry(job.db).or_default() += 1;
-        }
-        Ok(())
+        Ok(g.elements)
     }
 
     /// Checks every job of `batch` in order, up to the first failure.
@@ -287,6 +295,42 @@ impl Deferred {
     /// Steps over the value of key `head` (type known deferrable) and queues it for the
     /// checker, or checks it here when it is large.
     pub(crate) fn step<R: Read>(&mut self, cx: &mut Ctx<R>, head: &KeyStart<'_>) -> Result<()> {
+        let (stepped, job) = self.capture(cx, head)?;
+        if stepped.is_ok() && job.value.1 - job.value.0 <= MAX_JOB_BYTES {
+            return self.queue(job);
+        }
+        if self.check_here(job, stepped)? == 0 && head.rdb_type != RdbType::String {
+            *self.local.empty.entry(head.db).or_default() += 1;
+        }
+        Ok(())
+    }
+
+    /// Like [`Deferred::step`], for a visitor that copies stored values: hands the
+    /// value's stored bytes to `copy` and returns whether it is an empty collection
+    /// (told by its headers, else by checking it here).
+    pub(crate) fn step_copy<R: Read>(
+        &mut self,
+        cx: &mut Ctx<R>,
+        head: &KeyStart<'_>,
+        copy: impl FnOnce(&[u8]) -> Result<()>,
+    ) -> Result<bool> {
+        let (stepped, job) = self.capture(cx, head)?;
+        if stepped.is_err() {
+            return self.check_here(job, stepped).map(|_| false);
+        }
+        let bytes = &self.batch.bytes[job.value.0..job.value.1];
+        let known_full = shape(head.rdb_type).and_then(|s| probe::holds_elements(head.rdb_type, s, bytes));
+        copy(bytes)?;
+        if known_full == Some(true) && bytes.len() <= MAX_JOB_BYTES {
+            self.queue(job)?;
+            return Ok(false);
+        }
+        Ok(self.check_here(job, stepped)? == 0 && head.rdb_type != RdbType::String)
+    }
+
+    /// Steps over the value of key `head`, copying the key and the value into the
+    /// batch; returns how stepping went and where the bytes are.
+    fn capture<R: Read>(&mut self, cx: &mut Ctx<R>, head: &KeyStart<'_>) -> Result<(Result<()>, Job)> {
         let Some(shape) = shape(head.rdb_type) else {
             return Err(Error::corrupt(head.offset, "internal: a value that cannot be deferred"));
         };
@@ -306,21 +350,30 @@ impl Deferred {
             key: (base, value_from),
             value: (value_from, self.batch.bytes.len()),
         };
-        if stepped.is_ok() && job.value.1 - job.value.0 <= MAX_JOB_BYTES {
-            self.batch.jobs.push(job);
-            if self.batch.bytes.len() >= BATCH_BYTES {
-                return self.hand_over();
-            }
-            return Ok(());
+        Ok((stepped, job))
+    }
+
+    /// Queues the value of `job`, the last one captured, for the checker.
+    fn queue(&mut self, job: Job) -> Result<()> {
+        self.batch.jobs.push(job);
+        if self.batch.bytes.len() >= BATCH_BYTES {
+            return self.hand_over();
         }
-        // Too large to queue, or cut short: checked here.
+        Ok(())
+    }
+
+    /// Checks the value of `job`, the last one captured, on this thread (too large to
+    /// queue, cut short, or needed now), takes it out of the batch and returns how many
+    /// elements it holds.
+    fn check_here(&mut self, job: Job, stepped: Result<()>) -> Result<u64> {
+        let base = job.key.0;
         let local = &mut self.local.cx.src.inner_mut().data;
         local.clear();
         local.extend_from_slice(&self.batch.bytes[base..]);
         self.batch.bytes.truncate(base);
         self.batch.bytes.shrink_to(2 * BATCH_BYTES);
-        let here = Job { key: (0, value_from - base), value: (value_from - base, job.value.1 - base), ..job };
-        let checked = self.local.check(&here);
+        let here = Job { key: (0, job.key.1 - base), value: (job.value.0 - base, job.value.1 - base), ..job };
+        let checked = self.local.elements(&here);
         let outcome = match stepped {
             Ok(()) => checked,
             // Damage in the part read comes before the failure to read on.

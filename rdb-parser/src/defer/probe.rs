@@ -1,0 +1,89 @@
+//! Whether a value that was stepped over holds any element, read from the headers of its
+//! stored bytes alone (for visitors that copy stored values: servers drop empty ones).
+//! Header counts are safe to trust here: the checker's decoders refuse a header whose
+//! count disagrees with the elements.
+
+use super::Shape;
+use crate::lzf;
+use crate::types::RdbType;
+
+/// Bytes of a blob's header read to find its count (a ziplist's is the longest).
+const HEAD: usize = 10;
+
+/// What the stored bytes `v` of a value of type `t` and layout `shape` say: `Some(true)`
+/// when it holds elements, `Some(false)` when it holds none, `None` when the headers
+/// cannot tell (then only decoding can).
+pub(super) fn holds_elements(t: RdbType, shape: Shape, v: &[u8]) -> Option<bool> {
+    match shape {
+        Shape::LzfString => Some(true),
+        Shape::Blob(_) => blob_count(t, blob_head(v)?).map(|n| n > 0),
+        Shape::Elements(..) => Some(length(v)?.0 > 0),
+        Shape::Quicklist | Shape::Quicklist2 => {
+            let (nodes, used) = length(v)?;
+            if nodes == 0 {
+                return Some(false);
+            }
+            let mut node = &v[used..];
+            if matches!(shape, Shape::Quicklist2) {
+                let (container, used) = length(node)?;
+                // A plain node holds one element.
+                if container == 1 {
+                    return Some(true);
+                }
+                node = &node[used..];
+            }
+            let kind = if matches!(shape, Shape::Quicklist) { RdbType::ListZiplist } else { RdbType::SetListpack };
+            // An empty first node says nothing about the others.
+            blob_count(kind, blob_head(node)?).and_then(|n| (n > 0).then_some(true))
+        }
+    }
+}
+
+/// The element count in a blob's header, when it states one.
+fn blob_count(t: RdbType, (head, have): ([u8; HEAD], usize)) -> Option<u64> {
+    let u16_at = |i: usize| (i + 2 <= have).then(|| u16::from_le_bytes([head[i], head[i + 1]]));
+    match t {
+        RdbType::ListZiplist | RdbType::ZSetZiplist | RdbType::HashZiplist => {
+            u16_at(8).filter(|&n| n != u16::MAX).map(u64::from)
+        }
+        RdbType::SetListpack | RdbType::ZSetListpack | RdbType::HashListpack => {
+            u16_at(4).filter(|&n| n != u16::MAX).map(u64::from)
+        }
+        RdbType::SetIntset if have >= 8 => Some(u64::from(u32::from_le_bytes([head[4], head[5], head[6], head[7]]))),
+        RdbType::HashZipmap if have >= 1 => Some(head[0]).filter(|&n| n < 254).map(u64::from),
+        _ => None,
+    }
+}
+
+/// Up to the first [`HEAD`] bytes of a stored string (plain or LZF-compressed) and how
+/// many there are; `None` when it is cut short or encoded as an integer.
+fn blob_head(v: &[u8]) -> Option<([u8; HEAD], usize)> {
+    const LZF: u8 = 0xc0 | crate::prim::ENC_LZF;
+    if v.first() == Some(&LZF) {
+        let (clen, a) = length(&v[1..])?;
+        let (_ulen, b) = length(&v[1 + a..])?;
+        let from = 1 + a + b;
+        let packed = v.get(from..from.checked_add(usize::try_from(clen).ok()?)?)?;
+        // Servers compress only strings longer than 20 bytes.
+        return Some((lzf::head::<HEAD>(packed)?, HEAD));
+    }
+    let (n, used) = length(v)?;
+    let data = v.get(used..used.checked_add(usize::try_from(n).ok()?)?)?;
+    let have = data.len().min(HEAD);
+    let mut head = [0u8; HEAD];
+    head[..have].copy_from_slice(&data[..have]);
+    Some((head, have))
+}
+
+/// An RDB length at the start of `v` and the bytes it takes; `None` for the special
+/// (integer or LZF) encodings.
+fn length(v: &[u8]) -> Option<(u64, usize)> {
+    let b = *v.first()?;
+    match b >> 6 {
+        0 => Some((u64::from(b & 0x3f), 1)),
+        1 => Some(((u64::from(b & 0x3f) << 8) | u64::from(*v.get(1)?), 2)),
+        2 if b == 0x80 => Some((u64::from(u32::from_be_bytes(v.get(1..5)?.try_into().ok()?)), 5)),
+        2 if b == 0x81 => Some((u64::from_be_bytes(v.get(1..9)?.try_into().ok()?), 9)),
+        _ => None,
+    }
+}
