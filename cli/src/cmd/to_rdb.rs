@@ -133,9 +133,10 @@ pub fn run(a: &ConvertArgs, filter: &KeyFilter, quiet: bool) -> anyhow::Result<(
         None => &every_key,
     };
     let Input { name, reader, progress } = Input::open(&a.input, quiet)?;
-    // Values the target loads as they are stored are copied, not re-encoded.
+    // Values the target loads as they are stored are copied, not re-encoded, and
+    // checked on a second thread.
     let mut r =
-        RdbReader::with_options(reader, ReaderOptions { raw_values: true, ..super::reader_options(a.read.relaxed) });
+        RdbReader::with_options(reader, ReaderOptions { raw_values: true, ..super::checking_options(a.read.relaxed) });
     let header = r.header().map_err(|e| super::read_error(e, &name))?;
     let target = resolve_target(&a.rdb, header.version, header.dialect == rdb_parser::Dialect::Valkey)?;
     let mut out = Output::create(a.output.as_deref())?;
