@@ -25,6 +25,10 @@
 #   SLOW_RUNS=1     runs of the slow peers (rdbtools: minutes per run)
 #   CACHE=~/.cache/rdbkit-bench   generated dumps and installed peers, reused when present
 #   BIG_MB=1024 RDB9_MB=200 HUGE_MB=4096 RESTORE_MB=256 AOF_MB=1024   dump sizes
+#   HDT_RDB_BIN=/path/to/rdb   the HDT3213/rdb binary to compare with; without it the
+#                   script runs `go install github.com/hdt3213/rdb@latest` (once, cached).
+#                   Where the Go module proxy is unreachable, build one from source trees
+#                   on disk with bench/build-hdt-offline.sh (its header says how).
 #
 # The page cache is warmed (one `cat` of the file) before each row. Wall time and peak
 # RSS come from GNU time. Ratio = peer seconds / rdbkit seconds (above 1: rdbkit is
@@ -82,8 +86,14 @@ rdb_crate() {
     [ -x "$bin" ] && echo "$bin" || true
 }
 
-# HDT3213/rdb (Go), or nothing when it cannot be installed (needs the Go module proxy).
+# HDT3213/rdb (Go): $HDT_RDB_BIN when set, else `go install` (needs the Go module proxy),
+# or nothing when neither gives a binary.
 hdt_rdb() {
+    if [ -n "${HDT_RDB_BIN:-}" ]; then
+        [ -x "$HDT_RDB_BIN" ] || die "HDT_RDB_BIN=$HDT_RDB_BIN: not an executable file"
+        echo "$HDT_RDB_BIN"
+        return
+    fi
     local gopath=$cache/go bin=$cache/go/bin/rdb
     if [ ! -x "$bin" ] && [ ! -f "$cache/hdt-rdb.failed" ]; then
         need_pkgs go:golang-go
@@ -190,7 +200,7 @@ row_ndjson() {
         compare ndjson "$runs" "$ours" hdt-json "'$hdt' -c json -o /dev/null '$f'"
         row "convert --to ndjson" "HDT3213/rdb -c json" "$(size_of "$f")" "$(best ndjson)" "$(best hdt-json)" "$(peak ndjson)" 1
     else
-        skip "convert --to ndjson" "HDT3213/rdb" "go install github.com/hdt3213/rdb@latest failed (see $cache/hdt-rdb.log)"
+        skip "convert --to ndjson" "HDT3213/rdb" "go install github.com/hdt3213/rdb@latest failed (see $cache/hdt-rdb.log; or set HDT_RDB_BIN)"
     fi
 }
 
@@ -208,7 +218,7 @@ row_memory() {
         compare memory "$runs" "$ours" hdt-mem "'$hdt' -c memory -o /dev/null '$f'"
         row "memory --format csv" "HDT3213/rdb -c memory" "$(size_of "$f")" "$(best memory)" "$(best hdt-mem)" "$(peak memory)" 1
     else
-        skip "memory --format csv" "HDT3213/rdb" "go install github.com/hdt3213/rdb@latest failed (see $cache/hdt-rdb.log)"
+        skip "memory --format csv" "HDT3213/rdb" "go install github.com/hdt3213/rdb@latest failed (see $cache/hdt-rdb.log; or set HDT_RDB_BIN)"
     fi
 }
 
