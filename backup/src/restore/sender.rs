@@ -10,9 +10,11 @@ pub use super::tally::Tally;
 
 /// Bytes of payload per pipeline, besides the command count limit.
 const BATCH_BYTES: usize = 8 << 20;
-/// Batches sent before the oldest one's replies are read: the server works on one
-/// while the next is prepared.
-const IN_FLIGHT: usize = 2;
+/// Batches sent before the oldest one's replies are read: the server works on these
+/// while the next is prepared. Two left it idle about 5% of the time, whenever the
+/// client took a while over one key (a large collection, a big value); sixteen (some
+/// 4,000 keys) keep it busy. Only the batches' reply bookkeeping is kept meanwhile.
+const IN_FLIGHT: usize = 16;
 
 /// What a queued command is for, which says what its reply means.
 #[derive(Debug, Clone)]
