@@ -1,9 +1,9 @@
 //! `restore` never damages the target: a database the server does not have takes no
 //! keys (they never land in another one), a value built with several commands appears
 //! whole or not at all, refusals are bounded and stop when they cannot go away, plain
-//! strings sent many to a command still refuse existing keys one by one, a silent
-//! server times out, a FIFO is read once, and the payload version is asked of
-//! the server.
+//! strings sent many to a command still refuse existing keys one by one (and go as
+//! RESTORE when the user may not set them), a silent server times out, a FIFO is read
+//! once, and the payload version is asked of the server.
 
 mod util;
 
@@ -170,6 +170,23 @@ fn existing_keys_among_plain_strings_are_refused_one_by_one() {
     assert_eq!(get(&mut c, "key:200").as_deref(), Some("value:200"));
     let ttl: i64 = redis::cmd("TTL").arg("key:200").query(&mut c).expect("TTL");
     assert_eq!(ttl, -1, "the dump's key has no expiry");
+}
+
+#[test]
+fn plain_strings_go_as_restore_when_the_user_may_not_set_them() {
+    let Some(server) = redis7() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dump = populated_dump(&server, dir.path(), 300, "strings.rdb");
+    let target = ServerGuard::start(&server).expect("start");
+    let mut c = target.conn().expect("conn");
+    set(&mut c, &["ACL", "SETUSER", "loader", "on", ">pw", "~*", "&*", "+@all", "-msetnx", "-mset", "-set"]);
+    let url = format!("redis://loader:pw@127.0.0.1:{}", target.port());
+    let out = restore(&[path_str(&dump), "--to", &url, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(summary(&out)["restored"].as_u64(), Some(300));
+    assert_eq!(get(&mut c, "key:7").as_deref(), Some("value:7"));
+    let size: u64 = redis::cmd("DBSIZE").query(&mut c).expect("DBSIZE");
+    assert_eq!(size, 300);
 }
 
 #[test]

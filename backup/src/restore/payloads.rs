@@ -115,7 +115,7 @@ impl PayloadSink for Restorer<'_> {
         self.sender.tally.payload_bytes += k.payload.len() as u64;
         let plain = !cluster && k.expire_at_ms.is_none() && k.lru_idle_s.is_none() && k.lfu_freq.is_none();
         match k.string.filter(|v| plain && v.len() <= self.max_bulk) {
-            Some(value) => self.sender.push_string(k.key, value),
+            Some(value) => self.sender.push_string(k.key, value, k.payload),
             None => push_restore(&mut self.sender, k, db, self.replace, self.server),
         }
         .map_err(visit_err)

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use resp::{Frame, Link, Pipeline, Route, Sent};
 
-use super::strings::{key_label, Strings, BUSYKEY};
+use super::strings::{command_refused, key_label, Strings, BUSYKEY};
 pub use super::tally::Tally;
 
 /// Bytes of payload per pipeline, besides the command count limit.
@@ -61,6 +61,10 @@ pub struct Sender<'a> {
     strings: Strings,
     /// Batches of strings `MSETNX` refused, to send again key by key.
     retry: Vec<Strings>,
+    /// Batches of strings whose command the server refused, to send again as `RESTORE`.
+    restore_again: Vec<Strings>,
+    /// The server refused the multi-key command: plain strings go as `RESTORE`.
+    strings_off: bool,
     /// First error of each key built in parts (by temporary name).
     pub(super) part_errors: HashMap<Vec<u8>, String>,
     pub(super) tally: Tally,
@@ -90,6 +94,8 @@ impl<'a> Sender<'a> {
             in_flight: VecDeque::new(),
             strings: Strings::default(),
             retry: Vec::new(),
+            restore_again: Vec::new(),
+            strings_off: false,
             part_errors: HashMap::new(),
             tally: Tally::default(),
         }
@@ -120,15 +126,19 @@ impl<'a> Sender<'a> {
         self.flush_if_full()
     }
 
-    /// Queues a plain string of the current database (not in a cluster: see
-    /// [`super::strings`]); sends the batch when it is full.
-    pub fn push_string(&mut self, key: &[u8], value: &[u8]) -> resp::Result<()> {
+    /// Queues a plain string of the current database, with its DUMP payload (not in a
+    /// cluster: see [`super::strings`]); sends the batch when it is full.
+    pub fn push_string(&mut self, key: &[u8], value: &[u8], payload: &[u8]) -> resp::Result<()> {
         self.stopped()?;
+        let db = self.db.map_or(0, |(db, _)| db);
+        if self.strings_off {
+            self.queue_restore(db, key, payload);
+            return self.flush_if_full();
+        }
         if self.strings.would_overflow(key.len() + value.len()) {
             self.queue_strings();
         }
-        let db = self.db.map_or(0, |(db, _)| db);
-        self.strings.push(db, key, value);
+        self.strings.push(db, key, value, payload);
         if self.strings.is_full() {
             self.queue_strings();
         }
@@ -158,11 +168,27 @@ impl<'a> Sender<'a> {
         self.purposes.push(Purpose::Strings(Box::new(strings)));
     }
 
-    /// Queues `SET key value NX` for each key of the batches `MSETNX` refused.
+    /// Queues `RESTORE key 0 payload [REPLACE]` for a plain string of database `db`.
+    fn queue_restore(&mut self, db: u64, key: &[u8], payload: &[u8]) {
+        let mut args: Vec<&[u8]> = vec![b"RESTORE", key, b"0", payload];
+        if self.replace {
+            args.push(b"REPLACE");
+        }
+        self.queue(&args, Route::Any, Purpose::Restore(db, key.to_vec()));
+    }
+
+    /// Queues again, one by one, the keys of the batches of strings that did not go
+    /// through: `SET key value NX` where `MSETNX` found a key existing, `RESTORE` where
+    /// the server refused the command.
     fn queue_retries(&mut self) {
         for strings in std::mem::take(&mut self.retry) {
-            for (key, value) in strings.pairs() {
+            for [key, value, _] in strings.entries() {
                 self.queue(&[b"SET", key, value, b"NX"], Route::Any, Purpose::SetNx(key_label(strings.db, key)));
+            }
+        }
+        for strings in std::mem::take(&mut self.restore_again) {
+            for [key, _, payload] in strings.entries() {
+                self.queue_restore(strings.db, key, payload);
             }
         }
     }
@@ -267,8 +293,12 @@ impl<'a> Sender<'a> {
                 (Purpose::Part(tmp), Err(e)) => {
                     self.part_errors.entry(tmp).or_insert(e);
                 }
+                (Purpose::Strings(s), Err(e)) if command_refused(&e) => {
+                    self.strings_off = true;
+                    self.restore_again.push(*s);
+                }
                 (Purpose::Strings(s), Err(e)) => {
-                    for (key, _) in s.pairs() {
+                    for [key, ..] in s.entries() {
                         self.tally.refuse(&key_label(s.db, key), &e);
                     }
                 }

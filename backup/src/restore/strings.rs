@@ -7,6 +7,10 @@
 //! again one by one as `SET key value NX`, whose null reply means the key existed: it is
 //! reported as `RESTORE` reports it (`BUSYKEY`), and the other keys are set.
 //!
+//! A server that refuses the command itself (an ACL allowing `RESTORE` only, a renamed
+//! or disabled `MSETNX`) gets those keys, and the later plain strings, as `RESTORE`:
+//! each key's DUMP payload is kept with it until the reply.
+//!
 //! Not in a cluster, where the keys of one command must share a hash slot.
 
 /// Keys per multi-key command.
@@ -16,6 +20,12 @@ const BYTES_PER_COMMAND: usize = 256 << 10;
 
 /// The error reported for a key that exists, as `RESTORE` words it.
 pub(super) const BUSYKEY: &str = "BUSYKEY Target key name already exists.";
+
+/// Whether `error` says this client may not run the command at all (ACL, renamed or
+/// disabled command), rather than refusing these keys.
+pub(super) fn command_refused(error: &str) -> bool {
+    error.starts_with("NOPERM") || error.starts_with("ERR unknown command")
+}
 
 /// `db 0 key name`, as messages about a key start.
 pub(super) fn key_label(db: u64, key: &[u8]) -> String {
@@ -27,20 +37,26 @@ pub(super) fn key_label(db: u64, key: &[u8]) -> String {
 pub struct Strings {
     /// The target database (for messages).
     pub db: u64,
-    /// Names and values, back to back.
+    /// Names, values and DUMP payloads, back to back.
     data: Vec<u8>,
-    /// Per key: where its name ends and where its value ends in `data`.
-    ends: Vec<(usize, usize)>,
+    /// Per key: where its name, its value and its payload end in `data`.
+    ends: Vec<[usize; 3]>,
+    /// Bytes of names and values (what the command carries).
+    bytes: usize,
 }
 
 impl Strings {
-    /// Adds a key of database `db` (the batch must be empty or of the same database).
-    pub fn push(&mut self, db: u64, key: &[u8], value: &[u8]) {
+    /// Adds a key of database `db` (the batch must be empty or of the same database)
+    /// with its value and its DUMP payload.
+    pub fn push(&mut self, db: u64, key: &[u8], value: &[u8], payload: &[u8]) {
         self.db = db;
-        self.data.extend_from_slice(key);
-        let key_end = self.data.len();
-        self.data.extend_from_slice(value);
-        self.ends.push((key_end, self.data.len()));
+        let mut ends = [0; 3];
+        for (end, part) in ends.iter_mut().zip([key, value, payload]) {
+            self.data.extend_from_slice(part);
+            *end = self.data.len();
+        }
+        self.ends.push(ends);
+        self.bytes += key.len() + value.len();
     }
 
     /// Number of keys.
@@ -55,21 +71,21 @@ impl Strings {
 
     /// Whether the batch should go now.
     pub fn is_full(&self) -> bool {
-        self.ends.len() >= KEYS_PER_COMMAND || self.data.len() >= BYTES_PER_COMMAND
+        self.ends.len() >= KEYS_PER_COMMAND || self.bytes >= BYTES_PER_COMMAND
     }
 
     /// Whether a value of `bytes` is better sent in a batch of its own.
     pub fn would_overflow(&self, bytes: usize) -> bool {
-        !self.is_empty() && self.data.len() + bytes > BYTES_PER_COMMAND
+        !self.is_empty() && self.bytes + bytes > BYTES_PER_COMMAND
     }
 
-    /// Each key's name and value, in order.
-    pub fn pairs(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+    /// Each key's name, value and payload, in order.
+    pub fn entries(&self) -> impl Iterator<Item = [&[u8]; 3]> + '_ {
         let mut start = 0;
-        self.ends.iter().map(move |&(key_end, end)| {
-            let pair = (&self.data[start..key_end], &self.data[key_end..end]);
+        self.ends.iter().map(move |&[key_end, value_end, end]| {
+            let entry = [&self.data[start..key_end], &self.data[key_end..value_end], &self.data[value_end..end]];
             start = end;
-            pair
+            entry
         })
     }
 
@@ -78,7 +94,7 @@ impl Strings {
         let name: &[u8] = if replace { b"MSET" } else { b"MSETNX" };
         let mut args = Vec::with_capacity(1 + 2 * self.len());
         args.push(name);
-        for (key, value) in self.pairs() {
+        for [key, value, _] in self.entries() {
             args.extend([key, value]);
         }
         args
@@ -90,13 +106,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pairs_come_back_in_order() {
+    fn entries_come_back_in_order() {
         let mut s = Strings::default();
-        s.push(3, b"k1", b"v1");
-        s.push(3, b"", b"long value");
-        s.push(3, b"k3", b"");
-        let pairs: Vec<_> = s.pairs().collect();
-        assert_eq!(pairs, [(&b"k1"[..], &b"v1"[..]), (b"", b"long value"), (b"k3", b"")]);
+        s.push(3, b"k1", b"v1", b"p1");
+        s.push(3, b"", b"long value", b"");
+        s.push(3, b"k3", b"", b"p3");
+        let entries: Vec<_> = s.entries().collect();
+        assert_eq!(entries, [[&b"k1"[..], b"v1", b"p1"], [b"", b"long value", b""], [b"k3", b"", b"p3"]]);
         let cmd = s.command(false);
         assert_eq!(cmd.len(), 7);
         assert_eq!(cmd[0], b"MSETNX");
@@ -104,5 +120,8 @@ mod tests {
         assert_eq!((s.db, s.len(), s.is_full()), (3, 3, false));
         assert!(s.would_overflow(BYTES_PER_COMMAND));
         assert!(!Strings::default().would_overflow(BYTES_PER_COMMAND * 2), "an empty batch takes anything");
+        assert!(command_refused("NOPERM User u has no permissions to run the 'msetnx' command"));
+        assert!(command_refused("ERR unknown command 'MSETNX', with args beginning with: "));
+        assert!(!command_refused("OOM command not allowed when used memory > 'maxmemory'."));
     }
 }
