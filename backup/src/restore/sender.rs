@@ -15,6 +15,10 @@ const BATCH_BYTES: usize = 8 << 20;
 /// client took a while over one key (a large collection, a big value); sixteen (some
 /// 4,000 keys) keep it busy. Only the batches' reply bookkeeping is kept meanwhile.
 const IN_FLIGHT: usize = 16;
+/// Bytes sent and not answered yet, at most (besides [`IN_FLIGHT`]): bounds what is kept
+/// for the replies (plain strings keep their values and payloads, see
+/// [`super::strings`]) when values are large.
+const IN_FLIGHT_BYTES: usize = 16 << 20;
 
 /// What a queued command is for, which says what its reply means.
 #[derive(Debug, Clone)]
@@ -38,6 +42,7 @@ pub enum Purpose {
 struct InFlight {
     sent: Sent,
     purposes: Vec<Purpose>,
+    bytes: usize,
 }
 
 /// Queues commands and sends them in batches.
@@ -57,6 +62,8 @@ pub struct Sender<'a> {
     /// The selected database, and whether the server accepted it.
     db: Option<(u64, bool)>,
     in_flight: VecDeque<InFlight>,
+    /// Bytes of the batches in flight.
+    in_flight_bytes: usize,
     /// Plain strings gathered for the next multi-key command.
     strings: Strings,
     /// Batches of strings `MSETNX` refused, to send again key by key.
@@ -92,6 +99,7 @@ impl<'a> Sender<'a> {
             bytes: 0,
             db: None,
             in_flight: VecDeque::new(),
+            in_flight_bytes: 0,
             strings: Strings::default(),
             retry: Vec::new(),
             restore_again: Vec::new(),
@@ -252,9 +260,11 @@ impl<'a> Sender<'a> {
             return Ok(());
         };
         let sent = link.send(&self.batch, &routes)?;
+        let bytes = self.batch.byte_len();
         self.batch.clear();
-        self.in_flight.push_back(InFlight { sent, purposes });
-        while self.in_flight.len() > IN_FLIGHT {
+        self.in_flight.push_back(InFlight { sent, purposes, bytes });
+        self.in_flight_bytes += bytes;
+        while self.in_flight.len() > IN_FLIGHT || (self.in_flight.len() > 1 && self.in_flight_bytes > IN_FLIGHT_BYTES) {
             self.complete_oldest()?;
         }
         self.queue_retries();
@@ -277,10 +287,12 @@ impl<'a> Sender<'a> {
     }
 
     fn complete_oldest(&mut self) -> resp::Result<()> {
-        let (Some(link), Some(InFlight { sent, purposes })) = (self.link.as_deref_mut(), self.in_flight.pop_front())
+        let (Some(link), Some(InFlight { sent, purposes, bytes })) =
+            (self.link.as_deref_mut(), self.in_flight.pop_front())
         else {
             return Ok(());
         };
+        self.in_flight_bytes -= bytes;
         let outcomes = link.receive(sent)?;
         for (purpose, outcome) in purposes.into_iter().zip(outcomes) {
             match (purpose, outcome) {

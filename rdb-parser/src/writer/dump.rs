@@ -28,7 +28,8 @@ pub struct DumpedKey<'a> {
     pub payload: &'a [u8],
     /// What the target could not represent (the key is dropped when `payload` is empty).
     pub losses: &'a [String],
-    /// A string key's value, decoded: a sink may send it as a plain command instead.
+    /// A string key's value, decoded, when the payload holds nothing more (no key
+    /// metadata): a sink may send it as a plain command instead.
     pub string: Option<&'a [u8]>,
 }
 
@@ -143,7 +144,7 @@ impl<S: PayloadSink> Visitor for DumpEncoder<S> {
             lfu_freq: k.lfu_freq,
             payload: &self.payload,
             losses: &self.losses,
-            string: (k.kind() == Kind::String).then(|| k.string()),
+            string: (k.kind() == Kind::String && k.meta.is_empty()).then(|| k.string()),
         };
         self.sink.key(&dumped)
     }
