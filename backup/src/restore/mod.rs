@@ -171,8 +171,9 @@ pub fn restore(source: &dyn DumpSource, o: &RestoreOptions) -> Result<Summary> {
         max_bulk: server.max_bulk,
         oversized: HashSet::new(),
     };
-    let mut v = Filtered::new(DumpEncoder::new(server.target.clone(), restorer), &o.filter);
-    // Values already in a form the server loads are sent as stored, not re-encoded.
+    // Values already in a form the server loads are sent as stored, not re-encoded, with
+    // their LZF strings written out plain: a copy costs the server less than decompressing.
+    let mut v = Filtered::new(DumpEncoder::new(server.target.clone(), restorer).uncompressed(), &o.filter);
     let read = read_dump(source, &mut v, ReaderOptions { raw_values: true, ..Default::default() });
     let mut restorer = v.inner.into_inner();
     unless_stopped(read, &restorer.sender.tally)?;
