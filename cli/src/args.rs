@@ -231,7 +231,7 @@ pub struct RestoreArgs {
     /// Encode everything, send nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Commands per pipeline.
+    /// Keys (commands) per pipeline.
     #[arg(long, default_value_t = 256, value_name = "N")]
     pub pipeline: usize,
     /// Give up when the server takes longer than this to connect or to answer.

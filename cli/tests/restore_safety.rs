@@ -1,8 +1,9 @@
 //! `restore` never damages the target: a database the server does not have takes no
 //! keys (they never land in another one), a value built with several commands appears
-//! whole or not at all, refusals are bounded and stop when they cannot go away, a
-//! silent server times out, a FIFO is read once, and the payload version is asked of
-//! the server.
+//! whole or not at all, refusals are bounded and stop when they cannot go away, plain
+//! strings sent many to a command still refuse existing keys one by one (and go as
+//! RESTORE when the user may not set them), a silent server times out, a FIFO is read
+//! once, and the payload version is asked of the server.
 
 mod util;
 
@@ -135,6 +136,57 @@ fn refusals_are_bounded_and_stop_when_they_cannot_go_away() {
     assert!((1000..5000).contains(&failed), "stopped early: {s}");
     assert!(s["stopped"].as_str().is_some_and(|w| w.contains("OOM")), "{s}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("stopped after 1000 keys"), "{}", describe(&out));
+}
+
+#[test]
+fn existing_keys_among_plain_strings_are_refused_one_by_one() {
+    let Some(server) = redis7() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    // key:0 .. key:299 = value:0 .. value:299: plain strings, sent many to a command.
+    let dump = populated_dump(&server, dir.path(), 300, "strings.rdb");
+    let target = ServerGuard::start(&server).expect("start");
+    let mut c = target.conn().expect("conn");
+    set(&mut c, &["RPUSH", "key:5", "mine"]);
+    set(&mut c, &["SET", "key:200", "mine", "EX", "1000"]);
+    let url = format!("redis://127.0.0.1:{}", target.port());
+    let out = restore(&[path_str(&dump), "--to", &url, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+    let s = summary(&out);
+    assert_eq!((s["restored"].as_u64(), s["failures_by_code"]["BUSYKEY"].as_u64()), (Some(298), Some(2)), "{s}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(r#"db 0 key "key:5": BUSYKEY"#) && err.contains(r#"db 0 key "key:200": BUSYKEY"#), "{err}");
+    let list: Vec<String> = redis::cmd("LRANGE").arg("key:5").arg(0).arg(-1).query(&mut c).expect("LRANGE");
+    assert_eq!(list, ["mine"], "an existing key keeps its value");
+    assert_eq!(get(&mut c, "key:200").as_deref(), Some("mine"));
+    assert_eq!(get(&mut c, "key:7").as_deref(), Some("value:7"), "the other keys of the command are set");
+    let size: u64 = redis::cmd("DBSIZE").query(&mut c).expect("DBSIZE");
+    assert_eq!(size, 300);
+
+    // --replace overwrites whatever type the key had, and its expiry.
+    let out = restore(&[path_str(&dump), "--to", &url, "--replace", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(summary(&out)["restored"].as_u64(), Some(300));
+    assert_eq!(get(&mut c, "key:5").as_deref(), Some("value:5"));
+    assert_eq!(get(&mut c, "key:200").as_deref(), Some("value:200"));
+    let ttl: i64 = redis::cmd("TTL").arg("key:200").query(&mut c).expect("TTL");
+    assert_eq!(ttl, -1, "the dump's key has no expiry");
+}
+
+#[test]
+fn plain_strings_go_as_restore_when_the_user_may_not_set_them() {
+    let Some(server) = redis7() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dump = populated_dump(&server, dir.path(), 300, "strings.rdb");
+    let target = ServerGuard::start(&server).expect("start");
+    let mut c = target.conn().expect("conn");
+    set(&mut c, &["ACL", "SETUSER", "loader", "on", ">pw", "~*", "&*", "+@all", "-msetnx", "-mset", "-set"]);
+    let url = format!("redis://loader:pw@127.0.0.1:{}", target.port());
+    let out = restore(&[path_str(&dump), "--to", &url, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(summary(&out)["restored"].as_u64(), Some(300));
+    assert_eq!(get(&mut c, "key:7").as_deref(), Some("value:7"));
+    let size: u64 = redis::cmd("DBSIZE").query(&mut c).expect("DBSIZE");
+    assert_eq!(size, 300);
 }
 
 #[test]

@@ -20,8 +20,8 @@ pub enum Route {
     Any,
 }
 
-/// The outcome of one command: `None` when it succeeded, else the error reply.
-pub type Outcome = Option<String>;
+/// The outcome of one command: its reply, or the text of its error reply.
+pub type Outcome = std::result::Result<Frame, String>;
 
 /// A batch handed to [`Link::send`].
 #[derive(Debug)]
@@ -42,8 +42,8 @@ pub enum Link {
 
 fn outcome(frame: Frame) -> Outcome {
     match frame {
-        Frame::Error(e) => Some(String::from_utf8_lossy(&e).into_owned()),
-        _ => None,
+        Frame::Error(e) => Err(String::from_utf8_lossy(&e).into_owned()),
+        f => Ok(f),
     }
 }
 
@@ -117,7 +117,7 @@ impl Call for Link {
 /// Sends each node its share of the batch as one pipeline, then follows redirections
 /// one command at a time and runs every-master commands on each master.
 fn cluster_batch(c: &mut ClusterLink, batch: &Pipeline, routes: &[Route]) -> Result<Vec<Outcome>> {
-    let mut outcomes: Vec<Outcome> = vec![None; batch.len()];
+    let mut outcomes: Vec<Outcome> = vec![Ok(Frame::Null); batch.len()];
     let mut by_node: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut everywhere = Vec::new();
     for (i, route) in routes.iter().enumerate() {
@@ -131,7 +131,7 @@ fn cluster_batch(c: &mut ClusterLink, batch: &Pipeline, routes: &[Route]) -> Res
         };
         match node {
             Some(n) => by_node.entry(n).or_default().push(i),
-            None => outcomes[i] = Some("CLUSTERDOWN no node serves this key's slot".into()),
+            None => outcomes[i] = Err("CLUSTERDOWN no node serves this key's slot".into()),
         }
     }
     let mut redirected = Vec::new();
@@ -144,7 +144,7 @@ fn cluster_batch(c: &mut ClusterLink, batch: &Pipeline, routes: &[Route]) -> Res
         conn.write_all(&bytes).map_err(|e| e.at(&node))?;
         for &i in &idx {
             match outcome(conn.read_frame().map_err(|e| e.at(&node))?) {
-                Some(e) if redirect(e.as_bytes()).is_some() => redirected.push(i),
+                Err(e) if redirect(e.as_bytes()).is_some() => redirected.push(i),
                 other => outcomes[i] = other,
             }
         }
@@ -160,8 +160,8 @@ fn cluster_batch(c: &mut ClusterLink, batch: &Pipeline, routes: &[Route]) -> Res
         for node in c.masters() {
             let conn = c.node(&node)?;
             conn.write_all(batch.command(i)).map_err(|e| e.at(&node))?;
-            if let Some(e) = outcome(conn.read_frame().map_err(|e| e.at(&node))?) {
-                outcomes[i] = Some(format!("{node}: {e}"));
+            if let Err(e) = outcome(conn.read_frame().map_err(|e| e.at(&node))?) {
+                outcomes[i] = Err(format!("{node}: {e}"));
             }
         }
     }

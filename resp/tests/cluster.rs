@@ -37,7 +37,7 @@ fn follows_moved_and_ask_on_a_real_cluster() -> anyhow::Result<()> {
         redis::cmd("CLUSTER").arg("SETSLOT").arg(slot).arg("NODE").arg(&b_id).exec(&mut n.conn()?)?;
     }
     let sent = link.send(&set(&k1), &[Route::Key(k1.clone())])?;
-    assert_eq!(link.receive(sent)?, vec![None]);
+    assert_eq!(link.receive(sent)?, vec![Ok(Frame::Simple(b"OK".to_vec()))]);
     let got: Option<String> = redis::cmd("GET").arg(&k1).query(&mut nodes[b].conn()?)?;
     assert_eq!(got.as_deref(), Some("v"), "the key landed on the new owner");
 
@@ -46,7 +46,7 @@ fn follows_moved_and_ask_on_a_real_cluster() -> anyhow::Result<()> {
     redis::cmd("CLUSTER").arg("SETSLOT").arg(slot).arg("IMPORTING").arg(&b_id).exec(&mut nodes[c].conn()?)?;
     redis::cmd("CLUSTER").arg("SETSLOT").arg(slot).arg("MIGRATING").arg(&c_id).exec(&mut nodes[b].conn()?)?;
     let sent = link.send(&set(&k2), &[Route::Key(k2.clone())])?;
-    assert_eq!(link.receive(sent)?, vec![None]);
+    assert_eq!(link.receive(sent)?, vec![Ok(Frame::Simple(b"OK".to_vec()))]);
     let mut on_c = nodes[c].conn()?;
     let got: (String, Option<String>) = redis::pipe().cmd("ASKING").cmd("GET").arg(&k2).query(&mut on_c)?;
     assert_eq!(got.1.as_deref(), Some("v"), "the key landed on the importing node");

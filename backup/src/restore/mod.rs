@@ -13,6 +13,7 @@
 mod payloads;
 mod sender;
 mod staging;
+mod strings;
 mod tally;
 mod target;
 
@@ -55,7 +56,7 @@ pub struct RestoreOptions {
     pub replace: bool,
     /// Encode everything, send nothing (with `target` set, no connection at all).
     pub dry_run: bool,
-    /// Commands per pipeline.
+    /// Keys (commands) per pipeline.
     pub pipeline: usize,
     /// Encode for this server instead of the one connected to.
     pub target: Option<Target>,
@@ -163,15 +164,16 @@ pub fn restore(source: &dyn DumpSource, o: &RestoreOptions) -> Result<Summary> {
     let started = Instant::now();
     let link = if o.dry_run { None } else { server.link.as_mut() };
     let restorer = Restorer {
-        sender: Sender::new(link, o.cluster, o.pipeline, rename),
+        sender: Sender::new(link, o.cluster, o.replace, o.pipeline, rename),
         replace: o.replace,
         lossy: o.lossy,
         server: server.version,
         max_bulk: server.max_bulk,
         oversized: HashSet::new(),
     };
-    let mut v = Filtered::new(DumpEncoder::new(server.target.clone(), restorer), &o.filter);
-    // Values already in a form the server loads are sent as stored, not re-encoded.
+    // Values already in a form the server loads are sent as stored, not re-encoded, with
+    // their LZF strings written out plain: a copy costs the server less than decompressing.
+    let mut v = Filtered::new(DumpEncoder::new(server.target.clone(), restorer).uncompressed(), &o.filter);
     let read = read_dump(source, &mut v, ReaderOptions { raw_values: true, ..Default::default() });
     let mut restorer = v.inner.into_inner();
     unless_stopped(read, &restorer.sender.tally)?;

@@ -1,5 +1,6 @@
-//! The first pass: function libraries, then one `RESTORE` per key; values too large for
-//! one command are set aside for the second pass.
+//! The first pass: function libraries, then one `RESTORE` per key (plain strings many to
+//! a command, see [`super::strings`]); values too large for one command are set aside
+//! for the second pass.
 
 use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -27,14 +28,14 @@ pub(super) struct Restorer<'a> {
     pub oversized: HashSet<(u64, Vec<u8>)>,
 }
 
-/// Queues `RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s | FREQ f]`; servers
-/// before 5.0 get a relative TTL and no ABSTTL/IDLETIME/FREQ.
+/// Queues `RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s | FREQ f]` for target
+/// database `db`; servers before 5.0 get a relative TTL and no ABSTTL/IDLETIME/FREQ.
 fn push_restore(
     sender: &mut Sender<'_>,
     k: &DumpedKey<'_>,
+    db: u64,
     replace: bool,
     server: (u32, u32, u32),
-    label: String,
 ) -> resp::Result<()> {
     let modern = server >= (5, 0, 0);
     let ttl = match k.expire_at_ms {
@@ -58,7 +59,8 @@ fn push_restore(
             _ => {}
         }
     }
-    sender.push(&args, Route::Key(k.key.to_vec()), Purpose::Restore(label))
+    let route = if sender.is_cluster() { Route::Key(k.key.to_vec()) } else { Route::Any };
+    sender.push(&args, route, Purpose::Restore(db, k.key.to_vec()))
 }
 
 fn visit_err(e: resp::Error) -> rdb_parser::VisitError {
@@ -79,23 +81,23 @@ impl PayloadSink for Restorer<'_> {
 
     fn key(&mut self, k: &DumpedKey<'_>) -> VisitResult {
         let db = self.sender.target_db(k.db);
-        let name = escape_bytes(k.key, 80);
+        let name = || escape_bytes(k.key, 80);
         let cluster = self.sender.is_cluster();
         let t = &mut self.sender.tally;
         if k.payload.is_empty() {
             t.dropped += 1;
-            t.warn(format!("db {db} key {name} left out: {}", k.losses.join("; ")));
+            t.warn(format!("db {db} key {} left out: {}", name(), k.losses.join("; ")));
             return Ok(());
         }
         if !k.losses.is_empty() {
             if !self.lossy {
-                t.unfit(format!("db {db} key {name}: the server cannot hold {}; use --lossy", k.losses.join("; ")));
+                t.unfit(format!("db {db} key {}: the server cannot hold {}; use --lossy", name(), k.losses.join("; ")));
                 return Ok(());
             }
-            t.warn(format!("db {db} key {name}: left out {}", k.losses.join("; ")));
+            t.warn(format!("db {db} key {}: left out {}", name(), k.losses.join("; ")));
         }
         if cluster && db != 0 {
-            t.unfit(format!("db {db} key {name}: a cluster has only database 0 (use --db or --rename-db)"));
+            t.unfit(format!("db {db} key {}: a cluster has only database 0 (use --db or --rename-db)", name()));
             return Ok(());
         }
         if k.expire_at_ms.is_some_and(|e| e <= now_ms()) {
@@ -111,6 +113,11 @@ impl PayloadSink for Restorer<'_> {
             return Ok(());
         }
         self.sender.tally.payload_bytes += k.payload.len() as u64;
-        push_restore(&mut self.sender, k, self.replace, self.server, format!("db {db} key {name}")).map_err(visit_err)
+        let plain = !cluster && k.expire_at_ms.is_none() && k.lru_idle_s.is_none() && k.lfu_freq.is_none();
+        match k.string.filter(|v| plain && v.len() <= self.max_bulk) {
+            Some(value) => self.sender.push_string(k.key, value, k.payload),
+            None => push_restore(&mut self.sender, k, db, self.replace, self.server),
+        }
+        .map_err(visit_err)
     }
 }

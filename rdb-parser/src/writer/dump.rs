@@ -3,6 +3,7 @@
 
 use super::collect::{collect_key_elements, KeyBuf};
 use super::encode::put_len;
+use super::plain::put_uncompressed;
 use super::target::Target;
 use super::values::{encode_value, put_module_ops, Encoded};
 use crate::crc64::crc64;
@@ -28,6 +29,9 @@ pub struct DumpedKey<'a> {
     pub payload: &'a [u8],
     /// What the target could not represent (the key is dropped when `payload` is empty).
     pub losses: &'a [String],
+    /// A string key's value, decoded, when the payload holds nothing more (no key
+    /// metadata): a sink may send it as a plain command instead.
+    pub string: Option<&'a [u8]>,
 }
 
 /// Receives what a [`DumpEncoder`] produces.
@@ -50,6 +54,8 @@ pub struct DumpEncoder<S> {
     source_valkey: bool,
     payload: Vec<u8>,
     losses: Vec<String>,
+    /// Write the LZF strings of copied values out plain (see [`DumpEncoder::uncompressed`]).
+    plain: bool,
     sink: S,
 }
 
@@ -57,7 +63,23 @@ impl<S: PayloadSink> DumpEncoder<S> {
     /// Payloads for `target`, passed to `sink`.
     pub fn new(target: Target, sink: S) -> Self {
         let source_valkey = target.is_valkey();
-        DumpEncoder { target, key: KeyBuf::default(), source_valkey, payload: Vec::new(), losses: Vec::new(), sink }
+        DumpEncoder {
+            target,
+            key: KeyBuf::default(),
+            source_valkey,
+            payload: Vec::new(),
+            losses: Vec::new(),
+            plain: false,
+            sink,
+        }
+    }
+
+    /// Values copied as stored get their LZF-compressed strings written out plain (for
+    /// strings, listpacks, intsets, ziplists and quicklist nodes): larger payloads that
+    /// the server loads with a copy instead of decompressing.
+    pub fn uncompressed(mut self) -> Self {
+        self.plain = true;
+        self
     }
 
     /// The sink, back.
@@ -116,7 +138,9 @@ impl<S: PayloadSink> Visitor for DumpEncoder<S> {
         let encoded = match self.key.raw.take() {
             // The stored form is already one the target loads: copy it as it is.
             Some((ty, raw)) if self.target.loads_as_is(ty, self.source_valkey, !self.key.meta.is_empty()) => {
-                self.payload.extend_from_slice(&raw);
+                if !(self.plain && put_uncompressed(&mut self.payload, ty, &raw)) {
+                    self.payload.extend_from_slice(&raw);
+                }
                 Encoded::Value(ty)
             }
             _ => encode_value(&self.key, &self.target, self.source_valkey, &mut self.payload, &mut self.losses),
@@ -141,6 +165,7 @@ impl<S: PayloadSink> Visitor for DumpEncoder<S> {
             lfu_freq: k.lfu_freq,
             payload: &self.payload,
             losses: &self.losses,
+            string: (k.kind() == Kind::String && k.meta.is_empty()).then(|| k.string()),
         };
         self.sink.key(&dumped)
     }

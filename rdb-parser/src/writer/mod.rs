@@ -10,6 +10,7 @@ mod collect;
 mod containers;
 mod dump;
 mod encode;
+mod plain;
 mod stream;
 mod target;
 mod values;
