@@ -14,14 +14,9 @@ pub fn csv(out: &mut Vec<u8>, k: &KeyMemory) {
     out.push(b',');
     out.extend_from_slice(k.kind.name().as_bytes());
     out.extend_from_slice(b",\"");
-    let mut key = Vec::with_capacity(k.key.len() + 2);
-    json::bytes(&mut key, &k.key);
-    for &b in &key {
-        if b == b'"' {
-            out.push(b'"');
-        }
-        out.push(b);
-    }
+    let start = out.len();
+    json::bytes(out, &k.key);
+    double_quotes(out, start);
     out.extend_from_slice(b"\",");
     json::int(out, k.size_in_bytes);
     out.push(b',');
@@ -35,6 +30,23 @@ pub fn csv(out: &mut Vec<u8>, k: &KeyMemory) {
         json::int(out, t);
     }
     out.push(b'\n');
+}
+
+/// Doubles every `"` in `out[start..]`, in place, as CSV quotes them.
+fn double_quotes(out: &mut Vec<u8>, start: usize) {
+    let quotes = out[start..].iter().filter(|&&b| b == b'"').count();
+    let mut to = out.len() + quotes;
+    out.resize(to, 0);
+    // From the end: each byte moves right by the quotes before it.
+    for from in (start..to - quotes).rev() {
+        let b = out[from];
+        to -= 1;
+        out[to] = b;
+        if b == b'"' {
+            to -= 1;
+            out[to] = b;
+        }
+    }
 }
 
 /// Appends one NDJSON line.
