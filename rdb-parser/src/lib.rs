@@ -48,6 +48,7 @@ mod model;
 mod module;
 mod prim;
 mod reader;
+mod reader_options;
 mod source;
 mod stream;
 mod types;
@@ -68,7 +69,8 @@ pub use model::{
 };
 pub use module::{module_type_id, module_type_name};
 pub use prim::{Limits, DEFAULT_MAX_BLOB_BYTES, DEFAULT_MAX_TEMPLATE_BYTES};
-pub use reader::{RdbReader, ReaderOptions, Step, Stopped};
+pub use reader::{RdbReader, Step, Stopped};
+pub use reader_options::ReaderOptions;
 pub use source::{DEFAULT_BUFFER_BYTES, MIN_BUFFER_BYTES};
 pub use types::{Kind, RdbType};
 pub use visitor::{

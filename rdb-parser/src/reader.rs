@@ -7,8 +7,8 @@ use crate::defer::{deferrable, Deferred};
 use crate::error::{Error, ErrorKind, Result};
 use crate::header::{Dialect, Header};
 use crate::model::KeyMeta;
-use crate::prim::Limits;
-use crate::source::{Source, DEFAULT_BUFFER_BYTES};
+use crate::reader_options::ReaderOptions;
+use crate::source::Source;
 use crate::types::{opcode, RdbType};
 use crate::values::read_value;
 use crate::visitor::KeyStart;
@@ -16,42 +16,6 @@ use crate::visitor::{Checksum, KeyEnd, Visitor};
 
 /// Largest database number any server configuration accepts (`databases` ≤ INT_MAX).
 const MAX_DB: u64 = i32::MAX as u64 - 1;
-
-/// Reader settings.
-#[derive(Debug, Clone, Copy)]
-pub struct ReaderOptions {
-    /// Size of the read buffer in bytes.
-    pub buffer_bytes: usize,
-    /// Memory limits.
-    pub limits: Limits,
-    /// Hand each value's bytes, as stored, to [`Visitor::raw_value`] (costs a copy of
-    /// each value).
-    pub raw_values: bool,
-    /// Read files of a newer version than known, as far as known types and opcodes go:
-    /// the first unknown one ends the read ([`RdbReader::stopped`] says where), as if
-    /// the file ended there (without the EOF opcode, so [`Visitor::end`] is not called).
-    pub relaxed: bool,
-    /// Check values the visitor skips ([`crate::Visit::Skip`]: listpacks, ziplists,
-    /// intsets, zipmaps, quicklists, LZF strings, plain sets, hashes and sorted sets
-    /// with binary scores) or only copies ([`crate::Visit::Raw`], with `raw_values`) on
-    /// a second thread. Errors stay the same (the first damage in the file). For those
-    /// keys [`KeyStart::len`] is `None` and [`KeyEnd::elements`] is 0; skipped ones have
-    /// [`KeyEnd::empty`] false and are counted in [`Visitor::deferred_empty`] before
-    /// [`Visitor::end`] when empty, copied ones say whether they are empty.
-    pub defer_checks: bool,
-}
-
-impl Default for ReaderOptions {
-    fn default() -> Self {
-        ReaderOptions {
-            buffer_bytes: DEFAULT_BUFFER_BYTES,
-            limits: Limits::default(),
-            raw_values: false,
-            relaxed: false,
-            defer_checks: false,
-        }
-    }
-}
 
 /// Where a relaxed read stopped: the first type or opcode byte this reader does not know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
