@@ -193,6 +193,11 @@ pub fn restore(source: &dyn DumpSource, o: &RestoreOptions) -> Result<Summary> {
     })
 }
 
+/// `db 0 key name`, as messages about a key start.
+fn key_label(db: u64, key: &[u8]) -> String {
+    format!("db {db} key {}", escape_bytes(key, 80))
+}
+
 /// Second pass: values too large for one RESTORE are rebuilt with ordinary commands
 /// (see [`staging`]).
 fn send_oversized(source: &dyn DumpSource, o: &RestoreOptions, r: &mut Restorer<'_>) -> Result<()> {
@@ -200,9 +205,9 @@ fn send_oversized(source: &dyn DumpSource, o: &RestoreOptions, r: &mut Restorer<
     if !source.reopenable() {
         for (db, key) in &keys {
             r.sender.tally.unfit(format!(
-                "db {db} key {}: larger than proto-max-bulk-len ({} bytes), and the input cannot be read twice \
+                "{}: larger than proto-max-bulk-len ({} bytes), and the input cannot be read twice \
                  (give a file, not a pipe)",
-                escape_bytes(key, 80),
+                key_label(*db, key),
                 r.max_bulk
             ));
         }

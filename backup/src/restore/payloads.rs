@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rdb_parser::writer::{DumpedKey, PayloadSink};
-use rdb_parser::{escape_bytes, VisitResult};
+use rdb_parser::VisitResult;
 use resp::Route;
 
 use super::sender::{Purpose, Sender};
@@ -81,23 +81,23 @@ impl PayloadSink for Restorer<'_> {
 
     fn key(&mut self, k: &DumpedKey<'_>) -> VisitResult {
         let db = self.sender.target_db(k.db);
-        let name = || escape_bytes(k.key, 80);
+        let label = || super::key_label(db, k.key);
         let cluster = self.sender.is_cluster();
         let t = &mut self.sender.tally;
         if k.payload.is_empty() {
             t.dropped += 1;
-            t.warn(format!("db {db} key {} left out: {}", name(), k.losses.join("; ")));
+            t.warn(format!("{} left out: {}", label(), k.losses.join("; ")));
             return Ok(());
         }
         if !k.losses.is_empty() {
             if !self.lossy {
-                t.unfit(format!("db {db} key {}: the server cannot hold {}; use --lossy", name(), k.losses.join("; ")));
+                t.unfit(format!("{}: the server cannot hold {}; use --lossy", label(), k.losses.join("; ")));
                 return Ok(());
             }
-            t.warn(format!("db {db} key {}: left out {}", name(), k.losses.join("; ")));
+            t.warn(format!("{}: left out {}", label(), k.losses.join("; ")));
         }
         if cluster && db != 0 {
-            t.unfit(format!("db {db} key {}: a cluster has only database 0 (use --db or --rename-db)", name()));
+            t.unfit(format!("{}: a cluster has only database 0 (use --db or --rename-db)", label()));
             return Ok(());
         }
         if k.expire_at_ms.is_some_and(|e| e <= now_ms()) {

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use resp::{Frame, Link, Pipeline, Route, Sent};
 
-use super::strings::{command_refused, key_label, Strings, BUSYKEY};
+use super::key_label;
+use super::strings::{command_refused, Strings, BUSYKEY};
 pub use super::tally::Tally;
 
 /// Bytes of payload per pipeline, besides the command count limit.

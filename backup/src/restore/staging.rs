@@ -6,7 +6,6 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rdb_parser::escape_bytes;
 use resp::rewrite::{key_index, CommandSink};
 use resp::{key_slot, Frame, Route};
 
@@ -86,7 +85,7 @@ impl<'s, 'a> Staging<'s, 'a> {
         let mut staged = Staged {
             key: key.to_vec(),
             tmp: temp_name(key, self.made),
-            label: format!("db {db} key {}", escape_bytes(key, 80)),
+            label: super::key_label(db, key),
             skip: false,
             sent: 0,
             expires: false,
@@ -182,6 +181,7 @@ impl CommandSink for Staging<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rdb_parser::escape_bytes;
 
     #[test]
     fn temporary_names_share_the_key_slot() {

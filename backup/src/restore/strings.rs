@@ -27,11 +27,6 @@ pub(super) fn command_refused(error: &str) -> bool {
     error.starts_with("NOPERM") || error.starts_with("ERR unknown command")
 }
 
-/// `db 0 key name`, as messages about a key start.
-pub(super) fn key_label(db: u64, key: &[u8]) -> String {
-    format!("db {db} key {}", rdb_parser::escape_bytes(key, 80))
-}
-
 /// The strings of one database gathered for one command.
 #[derive(Debug, Default, Clone)]
 pub struct Strings {
