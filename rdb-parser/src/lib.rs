@@ -42,6 +42,7 @@ mod filter;
 pub mod fuzzing;
 mod glob;
 mod header;
+mod layout;
 mod lzf;
 pub mod memory;
 mod model;

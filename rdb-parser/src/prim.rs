@@ -56,6 +56,8 @@ pub struct Limits {
 
 /// Special string encoding: LZF-compressed.
 pub(crate) const ENC_LZF: u8 = 3;
+/// The first byte of an LZF-compressed string.
+pub(crate) const LZF_STRING: u8 = 0xc0 | ENC_LZF;
 
 /// The most LZF can expand: a 3-byte back-reference yields at most 264 bytes. A
 /// declared length beyond this is refused before any buffer is sized for it.

@@ -23,7 +23,8 @@ use std::thread::JoinHandle;
 use crate::context::{Ctx, Gate};
 use crate::error::{Error, ErrorKind, Result, VisitError};
 use crate::header::Header;
-use crate::prim::{Limits, ENC_LZF};
+use crate::layout::{shape, Shape};
+use crate::prim::{Limits, LZF_STRING};
 use crate::source::Source;
 use crate::types::RdbType;
 use crate::values::read_value;
@@ -39,43 +40,6 @@ const BATCH_BYTES: usize = 256 << 10;
 const IN_FLIGHT: usize = 2;
 /// Read buffer of a checker's source (values pass through it).
 const CHECK_BUFFER_BYTES: usize = 64 << 10;
-
-/// How a deferred value is laid out: what stepping over it reads.
-#[derive(Clone, Copy)]
-enum Shape {
-    /// A string value stored LZF-compressed.
-    LzfString,
-    /// One string holding the whole value; the decoder's name for it.
-    Blob(&'static str),
-    /// A count, then that many strings (quicklist of ziplists).
-    Quicklist,
-    /// A count, then that many container kinds and strings (quicklist 2).
-    Quicklist2,
-    /// A count, then per element these strings, and a binary score when set (plain
-    /// sets, hashes and sorted sets).
-    Elements(&'static [&'static str], bool),
-}
-
-/// The layout of a value of type `t` when its checks can be deferred.
-fn shape(t: RdbType) -> Option<Shape> {
-    Some(match t {
-        RdbType::String => Shape::LzfString,
-        RdbType::ListZiplist => Shape::Blob("a ziplist"),
-        RdbType::SetIntset => Shape::Blob("an intset"),
-        RdbType::SetListpack => Shape::Blob("a set listpack"),
-        RdbType::ZSetZiplist => Shape::Blob("a sorted-set ziplist"),
-        RdbType::ZSetListpack => Shape::Blob("a sorted-set listpack"),
-        RdbType::HashZipmap => Shape::Blob("a zipmap"),
-        RdbType::HashZiplist => Shape::Blob("a hash ziplist"),
-        RdbType::HashListpack => Shape::Blob("a hash listpack"),
-        RdbType::ListQuicklist => Shape::Quicklist,
-        RdbType::ListQuicklist2 => Shape::Quicklist2,
-        RdbType::Set => Shape::Elements(&["a set member"], false),
-        RdbType::Hash => Shape::Elements(&["a hash field", "a hash value"], false),
-        RdbType::ZSet2 => Shape::Elements(&["a sorted-set member"], true),
-        _ => return None,
-    })
-}
 
 /// Steps over a value laid out as `shape`, reading what its decoder reads.
 fn step_over<R: Read>(src: &mut Source<R>, limits: &Limits, shape: Shape) -> Result<()> {
@@ -118,7 +82,7 @@ fn step_over<R: Read>(src: &mut Source<R>, limits: &Limits, shape: Shape) -> Res
 /// (for strings: only LZF-compressed ones; the others cost nothing to check).
 pub(crate) fn deferrable<R: Read>(src: &mut Source<R>, t: RdbType) -> Result<bool> {
     match shape(t) {
-        Some(Shape::LzfString) => Ok(src.peek_u8("a length")? == 0xc0 | ENC_LZF),
+        Some(Shape::LzfString) => Ok(src.peek_u8("a length")? == LZF_STRING),
         Some(_) => Ok(true),
         None => Ok(false),
     }

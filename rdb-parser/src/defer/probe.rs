@@ -3,8 +3,9 @@
 //! Header counts are safe to trust here: the checker's decoders refuse a header whose
 //! count disagrees with the elements.
 
-use super::Shape;
+use crate::layout::Shape;
 use crate::lzf;
+use crate::prim::LZF_STRING;
 use crate::types::RdbType;
 
 /// Bytes of a blob's header read to find its count (a ziplist's is the longest).
@@ -58,8 +59,7 @@ fn blob_count(t: RdbType, (head, have): ([u8; HEAD], usize)) -> Option<u64> {
 /// Up to the first [`HEAD`] bytes of a stored string (plain or LZF-compressed) and how
 /// many there are; `None` when it is cut short or encoded as an integer.
 fn blob_head(v: &[u8]) -> Option<([u8; HEAD], usize)> {
-    const LZF: u8 = 0xc0 | crate::prim::ENC_LZF;
-    if v.first() == Some(&LZF) {
+    if v.first() == Some(&LZF_STRING) {
         let (clen, a) = length(&v[1..])?;
         let (_ulen, b) = length(&v[1 + a..])?;
         let from = 1 + a + b;

@@ -4,26 +4,21 @@
 //! (the payload is larger: the client pays that in bytes sent, not in the server's CPU).
 
 use super::encode::{put_len, put_raw_string};
-use crate::prim::Limits;
+use crate::layout::{shape, Shape};
+use crate::prim::{Limits, LZF_STRING};
 use crate::source::Source;
 use crate::types::RdbType;
-
-/// LZF-compressed RDB string: the header byte `11000011`.
-const LZF_HEADER: u8 = 0xc3;
 
 /// Appends the stored value `raw` of type `ty` with its LZF strings decompressed, when
 /// the value is made of whole RDB strings this knows (one blob: strings, intsets,
 /// zipmaps, ziplists, listpacks; or the nodes of a quicklist) and holds one; returns
 /// false (leaving `out` as it was) otherwise, so the value is copied as stored.
 pub(crate) fn put_uncompressed(out: &mut Vec<u8>, ty: RdbType, raw: &[u8]) -> bool {
-    use RdbType::*;
     let start = out.len();
-    let done = match ty {
-        String | HashZipmap | ListZiplist | SetIntset | ZSetZiplist | HashZiplist | HashListpack | ZSetListpack
-        | SetListpack => raw.first() == Some(&LZF_HEADER) && rewrite(out, raw, Nodes::One),
-        ListQuicklist => rewrite(out, raw, Nodes::Counted { containers: false }),
-        ListQuicklist2 => rewrite(out, raw, Nodes::Counted { containers: true }),
-        _ => false,
+    let done = match shape(ty) {
+        Some(one @ (Shape::LzfString | Shape::Blob(_))) => raw.first() == Some(&LZF_STRING) && rewrite(out, raw, one),
+        Some(nodes @ (Shape::Quicklist | Shape::Quicklist2)) => rewrite(out, raw, nodes),
+        Some(Shape::Elements(..)) | None => false,
     };
     if !done {
         out.truncate(start);
@@ -31,32 +26,25 @@ pub(crate) fn put_uncompressed(out: &mut Vec<u8>, ty: RdbType, raw: &[u8]) -> bo
     done
 }
 
-/// How the strings of a value are laid out.
-enum Nodes {
-    /// One string.
-    One,
-    /// A count, then that many strings (each after a container kind, in quicklist 2).
-    Counted { containers: bool },
-}
-
-/// Rewrites `raw` into `out` string by string; false when it is not laid out as said or
-/// has no LZF string (nothing to gain).
-fn rewrite(out: &mut Vec<u8>, raw: &[u8], nodes: Nodes) -> bool {
+/// Rewrites `raw`, laid out as `shape` (one string, or the nodes of a quicklist), into
+/// `out` string by string; false when it is not laid out so or has no LZF string
+/// (nothing to gain).
+fn rewrite(out: &mut Vec<u8>, raw: &[u8], shape: Shape) -> bool {
     let mut src = Source::new(raw, raw.len().max(64));
     let (limits, mut text, mut scratch) = (Limits::default(), Vec::new(), Vec::new());
     let mut compressed = false;
     let mut string = |src: &mut Source<&[u8]>, out: &mut Vec<u8>| -> bool {
         let at = src.offset() as usize;
-        compressed |= raw.get(at) == Some(&LZF_HEADER);
+        compressed |= raw.get(at) == Some(&LZF_STRING);
         if src.string_into(&mut text, &mut scratch, &limits, "a value").is_err() {
             return false;
         }
         put_raw_string(out, &text);
         true
     };
-    let whole = match nodes {
-        Nodes::One => string(&mut src, out),
-        Nodes::Counted { containers } => {
+    let whole = match shape {
+        Shape::Quicklist | Shape::Quicklist2 => {
+            let containers = matches!(shape, Shape::Quicklist2);
             let Ok(count) = src.length() else { return false };
             put_len(out, count);
             (0..count).all(|_| {
@@ -67,6 +55,8 @@ fn rewrite(out: &mut Vec<u8>, raw: &[u8], nodes: Nodes) -> bool {
                 string(&mut src, out)
             })
         }
+        Shape::LzfString | Shape::Blob(_) => string(&mut src, out),
+        Shape::Elements(..) => false,
     };
     whole && compressed && src.offset() == raw.len() as u64
 }
@@ -81,7 +71,7 @@ mod tests {
         let text = b"compressible compressible compressible compressible".repeat(4);
         let mut packed = Vec::new();
         put_string(&mut packed, &text);
-        assert_eq!(packed[0], LZF_HEADER);
+        assert_eq!(packed[0], LZF_STRING);
         let mut out = vec![9];
         assert!(put_uncompressed(&mut out, RdbType::String, &packed));
         let mut plain = vec![9];
