@@ -28,10 +28,10 @@ fn slot(fp: u128, mask: usize) -> usize {
 
 /// How many members of one collection are checked for duplicates.
 ///
-/// The check keeps 16 bytes per member in a table at most three quarters full (32 MiB
+/// The check keeps 16 bytes per member in a table at most three quarters full (16 MiB
 /// for this many); past it the check stops rather than let one huge key break the
-/// memory bound.
-pub const MAX_DUPLICATE_CHECK: usize = 1 << 20;
+/// memory bound (a copy of the key may be held beside it).
+pub const MAX_DUPLICATE_CHECK: usize = 3 << 18;
 
 /// Smallest table.
 const MIN_SLOTS: usize = 64;
@@ -66,7 +66,7 @@ impl DupCheck {
     pub(crate) fn reserve(&mut self, n: u64) {
         let n = usize::try_from(n).unwrap_or(MAX_DUPLICATE_CHECK).min(MAX_DUPLICATE_CHECK);
         if self.len == 0 && n * 4 > self.slots.len() * 3 {
-            self.slots = vec![0; (n * 4 / 3 + 1).next_power_of_two().max(MIN_SLOTS)];
+            self.slots = vec![0; (n * 4).div_ceil(3).next_power_of_two().max(MIN_SLOTS)];
         }
     }
 
@@ -156,6 +156,18 @@ mod tests {
             assert!(d.insert(m), "{m:?} is new");
         }
         assert!(!d.insert(&long) && !d.insert(b"a\0") && !d.insert(b""));
+    }
+
+    #[test]
+    fn the_largest_table_holds_the_cap_in_16_mib() {
+        let mut d = DupCheck::default();
+        d.reserve(u64::MAX);
+        assert_eq!(d.slots.len() * std::mem::size_of::<u128>(), 16 << 20);
+        for i in 0..MAX_DUPLICATE_CHECK + 10 {
+            assert!(d.insert(format!("member:{i}").as_bytes()));
+        }
+        assert_eq!(d.slots.len(), 1 << 20, "filling up to the cap never grows the table");
+        assert!(d.insert(b"member:0"), "past the cap nothing is checked");
     }
 
     #[test]

@@ -194,6 +194,15 @@ impl<'v, V: Visitor> Gate<'v, V> {
         self.v.raw_value(t, bytes).map_err(|e| visit_err(at, e))
     }
 
+    /// Hands over a value's stored bytes, which the visitor may take.
+    pub(crate) fn take_raw_value(&mut self, t: RdbType, bytes: &mut Vec<u8>) -> Result<()> {
+        if !self.raw {
+            return Ok(());
+        }
+        let at = self.at;
+        self.v.take_raw_value(t, bytes).map_err(|e| visit_err(at, e))
+    }
+
     pub(crate) fn container(&mut self, c: &Container) -> Result<()> {
         forward!(self, self.v.container(c))
     }

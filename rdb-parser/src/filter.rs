@@ -150,6 +150,9 @@ impl<V: Visitor> Visitor for Filtered<'_, V> {
     fn raw_value(&mut self, t: RdbType, bytes: &[u8]) -> VisitResult {
         self.inner.raw_value(t, bytes)
     }
+    fn take_raw_value(&mut self, t: RdbType, bytes: &mut Vec<u8>) -> VisitResult {
+        self.inner.take_raw_value(t, bytes)
+    }
     fn key_end(&mut self, end: &KeyEnd) -> VisitResult {
         if self.skipping {
             self.skipping = false;
@@ -244,6 +247,7 @@ mod tests {
         hash_template(i: u64, f: &[&[u8]]);
         container(c: &Container);
         raw_value(t: RdbType, b: &[u8]);
+        take_raw_value(t: RdbType, b: &mut Vec<u8>);
         key_end(e: &KeyEnd);
         deferred_empty(db: u64, k: u64);
         end(c: Checksum);
@@ -303,6 +307,7 @@ mod tests {
         f.hash_template(0, &[b"f"])?;
         f.container(&Container { kind: ContainerKind::Listpack, bytes: 7, entries: 0, compressed: false })?;
         f.raw_value(RdbType::String, b"v")?;
+        f.take_raw_value(RdbType::String, &mut b"v".to_vec())?;
         f.key_end(&KeyEnd { elements: 1, record_bytes: 3, empty: false })?;
         f.deferred_empty(0, 1)?;
         f.end(Checksum::Disabled)?;

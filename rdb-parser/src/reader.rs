@@ -16,6 +16,8 @@ use crate::visitor::{Checksum, KeyEnd, Visitor};
 
 /// Largest database number any server configuration accepts (`databases` ≤ INT_MAX).
 const MAX_DB: u64 = i32::MAX as u64 - 1;
+/// Capacity of the stored-value buffer kept between keys (a big value's is freed).
+const KEPT_CAPTURE_BYTES: usize = 1 << 20;
 
 /// Where a relaxed read stopped: the first type or opcode byte this reader does not know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -435,10 +437,13 @@ fn read_key<R: Read, V: Visitor>(
     }
     // Errors name the key once its name is complete (a cut name would mislead).
     let read = read_value(cx, &head, &mut g);
-    let bytes = if raw { cx.src.take_capture() } else { Vec::new() };
+    let mut bytes = if raw { cx.src.take_capture() } else { Vec::new() };
     read.map_err(|e| e.with_key(key))?;
     if raw {
-        g.raw_value(rdb_type, &bytes).map_err(|e| e.with_key(key))?;
+        g.take_raw_value(rdb_type, &mut bytes).map_err(|e| e.with_key(key))?;
+        // Kept for the next value, unless a big one left it large.
+        bytes.clear();
+        bytes.shrink_to(KEPT_CAPTURE_BYTES);
         cx.captured = bytes;
     }
     debug_assert!(g.started());

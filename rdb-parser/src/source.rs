@@ -177,6 +177,21 @@ impl<R: Read> Source<R> {
         Ok(self.buf[self.pos])
     }
 
+    /// Up to `n` unread bytes (no more than the buffer holds), without consuming them;
+    /// fewer only at the end of input.
+    pub(crate) fn peek_up_to(&mut self, n: usize) -> Result<&[u8]> {
+        let n = n.min(self.buf.len());
+        while self.end - self.pos < n {
+            if self.pos + n > self.buf.len() {
+                self.compact();
+            }
+            if !self.refill()? {
+                break;
+            }
+        }
+        Ok(&self.buf[self.pos..self.end.min(self.pos + n)])
+    }
+
     /// The inner reader.
     pub(crate) fn inner_mut(&mut self) -> &mut R {
         &mut self.inner

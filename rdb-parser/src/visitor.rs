@@ -237,6 +237,12 @@ pub trait Visitor {
     fn raw_value(&mut self, rdb_type: RdbType, bytes: &[u8]) -> VisitResult {
         Ok(())
     }
+    /// Like [`Visitor::raw_value`], for a visitor that keeps the bytes: it may take them
+    /// (swapping in a buffer of its own, whose contents the reader discards) instead of
+    /// copying a value that may be large.
+    fn take_raw_value(&mut self, rdb_type: RdbType, bytes: &mut Vec<u8>) -> VisitResult {
+        self.raw_value(rdb_type, bytes)
+    }
     /// The current key is complete.
     fn key_end(&mut self, end: &KeyEnd) -> VisitResult {
         Ok(())

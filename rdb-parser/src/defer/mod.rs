@@ -34,6 +34,12 @@ mod probe;
 
 /// Values stored in more bytes than this are checked on the reading thread.
 const MAX_JOB_BYTES: usize = 1 << 20;
+/// Values whose headers count more elements than this, more quicklist nodes than
+/// [`MAX_COPY_NODES`] or more stored bytes than [`MAX_JOB_BYTES`], are read on the spot,
+/// not copied (checking a large one would not wait for the checker anyway).
+const MAX_COPY_COUNT: u64 = 1 << 16;
+/// Quicklist nodes hold up to 8 KiB by default: this many make about a job.
+const MAX_COPY_NODES: u64 = 128;
 /// Bytes of values per batch handed to the checker.
 const BATCH_BYTES: usize = 256 << 10;
 /// Batches waiting for the checker.
@@ -79,11 +85,13 @@ fn step_over<R: Read>(src: &mut Source<R>, limits: &Limits, shape: Shape) -> Res
 }
 
 /// Whether the value of type `t` that comes next is one whose checks can be deferred
-/// (for strings: only LZF-compressed ones; the others cost nothing to check).
+/// (for strings: only LZF-compressed ones; the others cost nothing to check), and small
+/// enough by its headers to be worth copying: large ones are read on the spot, so that
+/// a big key is never held in memory for its checks.
 pub(crate) fn deferrable<R: Read>(src: &mut Source<R>, t: RdbType) -> Result<bool> {
     match shape(t) {
-        Some(Shape::LzfString) => Ok(src.peek_u8("a length")? == LZF_STRING),
-        Some(_) => Ok(true),
+        Some(Shape::LzfString) if src.peek_u8("a length")? != LZF_STRING => Ok(false),
+        Some(shape) => Ok(!probe::large(shape, src.peek_up_to(probe::SIZE_HEAD)?)),
         None => Ok(false),
     }
 }
@@ -330,14 +338,12 @@ impl Deferred {
     /// queue, cut short, or needed now), takes it out of the batch and returns how many
     /// elements it holds.
     fn check_here(&mut self, job: Job, stepped: Result<()>) -> Result<u64> {
-        let base = job.key.0;
+        // The value (perhaps large) moves to the local checker; the queued values before
+        // it (at most a batch) are copied into a fresh batch.
+        let queued = self.batch.bytes[..job.key.0].to_vec();
         let local = &mut self.local.cx.src.inner_mut().data;
-        local.clear();
-        local.extend_from_slice(&self.batch.bytes[base..]);
-        self.batch.bytes.truncate(base);
-        self.batch.bytes.shrink_to(2 * BATCH_BYTES);
-        let here = Job { key: (0, job.key.1 - base), value: (job.value.0 - base, job.value.1 - base), ..job };
-        let checked = self.local.elements(&here);
+        *local = std::mem::replace(&mut self.batch.bytes, queued);
+        let checked = self.local.elements(&job);
         let outcome = match stepped {
             Ok(()) => checked,
             // Damage in the part read comes before the failure to read on.

@@ -1,7 +1,8 @@
-//! Whether a value that was stepped over holds any element, read from the headers of its
-//! stored bytes alone (for visitors that copy stored values: servers drop empty ones).
-//! Header counts are safe to trust here: the checker's decoders refuse a header whose
-//! count disagrees with the elements.
+//! What the headers of a value's stored bytes say: whether a value that was stepped over
+//! holds any element (for visitors that copy stored values: servers drop empty ones),
+//! and whether one about to be read is too large to copy. Header counts are safe to
+//! trust here: the checker's decoders refuse a header whose count disagrees with the
+//! elements.
 
 use crate::layout::Shape;
 use crate::lzf;
@@ -10,6 +11,31 @@ use crate::types::RdbType;
 
 /// Bytes of a blob's header read to find its count (a ziplist's is the longest).
 const HEAD: usize = 10;
+/// Bytes of a stored value's start that hold its size: an LZF string's marker and two
+/// lengths, or one length.
+pub(super) const SIZE_HEAD: usize = 19;
+
+/// Whether the value laid out as `shape` whose stored bytes start with `head` states a
+/// size over the limits of copying ([`super::MAX_JOB_BYTES`] stored bytes,
+/// [`super::MAX_COPY_NODES`] quicklist nodes, [`super::MAX_COPY_COUNT`] elements).
+/// Headers cut short say nothing.
+pub(super) fn large(shape: Shape, head: &[u8]) -> bool {
+    let stated = match shape {
+        Shape::LzfString | Shape::Blob(_) => stored_bytes(head).map(|n| n > super::MAX_JOB_BYTES as u64),
+        Shape::Quicklist | Shape::Quicklist2 => length(head).map(|(n, _)| n > super::MAX_COPY_NODES),
+        Shape::Elements(..) => length(head).map(|(n, _)| n > super::MAX_COPY_COUNT),
+    };
+    stated.unwrap_or(false)
+}
+
+/// The bytes a stored string states it takes after its header (compressed ones: the
+/// compressed length).
+fn stored_bytes(head: &[u8]) -> Option<u64> {
+    if head.first() == Some(&LZF_STRING) {
+        return length(&head[1..]).map(|(clen, _)| clen);
+    }
+    length(head).map(|(n, _)| n)
+}
 
 /// What the stored bytes `v` of a value of type `t` and layout `shape` say: `Some(true)`
 /// when it holds elements, `Some(false)` when it holds none, `None` when the headers
@@ -85,5 +111,28 @@ fn length(v: &[u8]) -> Option<(u64, usize)> {
         2 if b == 0x80 => Some((u64::from(u32::from_be_bytes(v.get(1..5)?.try_into().ok()?)), 5)),
         2 if b == 0x81 => Some((u64::from_be_bytes(v.get(1..9)?.try_into().ok()?), 9)),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_over_a_copy_are_large() {
+        let blob = Shape::Blob("a listpack");
+        // 0x80: a 32-bit length follows.
+        assert!(large(blob, &[0x80, 0, 0x10, 0, 1]));
+        assert!(!large(blob, &[0x80, 0, 0x10, 0, 0]));
+        assert!(large(Shape::LzfString, &[LZF_STRING, 0x80, 0, 0x20, 0, 0, 0x40]));
+        assert!(!large(Shape::LzfString, &[LZF_STRING, 0x7f, 0xff, 0x80]));
+        assert!(large(Shape::Elements(&["a set member"], false), &[0x80, 0, 1, 0, 1]));
+        assert!(!large(Shape::Elements(&["a set member"], false), &[0x80, 0, 1, 0, 0]));
+        assert!(large(Shape::Quicklist2, &[0x40, 129]));
+        assert!(!large(Shape::Quicklist, &[0x40, 128]));
+        // Cut short or special: nothing stated.
+        assert!(!large(blob, &[0x80, 0, 0x10]));
+        assert!(!large(Shape::LzfString, &[LZF_STRING]));
+        assert!(!large(blob, &[]));
     }
 }

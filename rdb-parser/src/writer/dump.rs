@@ -117,6 +117,11 @@ impl<S: PayloadSink> Visitor for DumpEncoder<S> {
         Ok(())
     }
 
+    fn take_raw_value(&mut self, rdb_type: crate::types::RdbType, bytes: &mut Vec<u8>) -> VisitResult {
+        self.key.raw = Some((rdb_type, std::mem::take(bytes)));
+        Ok(())
+    }
+
     fn key_end(&mut self, end: &KeyEnd) -> VisitResult {
         if end.empty {
             return Ok(());

@@ -35,6 +35,9 @@ use collect::KeyBuf;
 use encode::{put_len, put_string};
 use values::{encode_value, put_module_ops, Encoded};
 
+/// Capacity of the value buffer kept between keys (a big value's is freed).
+const KEPT_VALUE_BYTES: usize = 1 << 20;
+
 /// Writer settings.
 #[derive(Debug, Clone)]
 pub struct WriterOptions {
@@ -391,6 +394,14 @@ impl<W: Write> Visitor for RdbWriter<W> {
         Ok(())
     }
 
+    fn take_raw_value(&mut self, rdb_type: RdbType, bytes: &mut Vec<u8>) -> VisitResult {
+        if self.want_stored {
+            self.stored = Some(rdb_type);
+            std::mem::swap(&mut self.value, bytes);
+        }
+        Ok(())
+    }
+
     fn key_end(&mut self, end: &KeyEnd) -> VisitResult {
         if end.empty {
             return Ok(());
@@ -398,6 +409,10 @@ impl<W: Write> Visitor for RdbWriter<W> {
         if self.want_stored && self.stored.is_none() {
             return Err("copy_stored_values needs a reader with ReaderOptions::raw_values".into());
         }
-        self.write_key().map_err(io_err)
+        let written = self.write_key().map_err(io_err);
+        // A big value's buffer is not kept for the small ones after it.
+        self.value.clear();
+        self.value.shrink_to(KEPT_VALUE_BYTES);
+        written
     }
 }
