@@ -59,7 +59,10 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |e| Error::io(path, e)
 }
 
-fn write_file(path: &Path, f: impl FnOnce(&mut BufWriter<&File>) -> Result<Emitted>) -> Result<(u64, Emitted)> {
+fn write_file<E: From<Error>>(
+    path: &Path,
+    f: impl FnOnce(&mut BufWriter<&File>) -> std::result::Result<Emitted, E>,
+) -> std::result::Result<(u64, Emitted), E> {
     let file = File::create(path).map_err(io(path))?;
     let mut w = BufWriter::with_capacity(1 << 20, &file);
     let emitted = f(&mut w)?;
@@ -71,15 +74,29 @@ fn write_file(path: &Path, f: impl FnOnce(&mut BufWriter<&File>) -> Result<Emitt
 
 /// Writes `data` as an AOF into `out_dir` (which must not exist, or be empty).
 pub fn write_aof(data: &Dataset, out_dir: &Path, o: &RewriteOptions) -> Result<Written> {
+    write_aof_with(out_dir, o, |w| match o.preamble {
+        Preamble::Rdb => write_rdb(data, o.target.clone(), w, o.now_ms).map(|(_, e)| e),
+        Preamble::Resp => write_resp(data, w, target_version(&o.target), o.now_ms),
+    })
+}
+
+/// Writes an AOF into `out_dir` (which must not exist, or be empty) whose base `base`
+/// writes, in the format `o.preamble` names (for example an RDB streamed from a dump).
+pub fn write_aof_with<E: From<Error>>(
+    out_dir: &Path,
+    o: &RewriteOptions,
+    base: impl FnOnce(&mut dyn Write) -> std::result::Result<Emitted, E>,
+) -> std::result::Result<Written, E> {
     if out_dir.exists() && fs::read_dir(out_dir).map_err(io(out_dir))?.next().is_some() {
-        return Err(Error::Refused(format!("{}: the output directory exists and is not empty", out_dir.display())));
+        let refused = format!("{}: the output directory exists and is not empty", out_dir.display());
+        return Err(Error::Refused(refused).into());
     }
     let parent = out_dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = out_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "aof".into());
     let tmp = parent.join(format!(".{name}.rdbkit-{}.tmp", std::process::id()));
     let _ = fs::remove_dir_all(&tmp);
     fs::create_dir_all(&tmp).map_err(io(&tmp))?;
-    let result = fill(data, &tmp, o);
+    let result = fill(&tmp, o, base);
     let done = result.and_then(|files| {
         File::open(&tmp).and_then(|d| d.sync_all()).map_err(io(&tmp))?;
         if out_dir.exists() {
@@ -103,13 +120,12 @@ pub fn write_aof(data: &Dataset, out_dir: &Path, o: &RewriteOptions) -> Result<W
 
 type Files = (Vec<(String, u64)>, Emitted);
 
-fn fill(data: &Dataset, dir: &Path, o: &RewriteOptions) -> Result<Files> {
-    let write_base = |path: &Path| {
-        write_file(path, |w| match o.preamble {
-            Preamble::Rdb => write_rdb(data, o.target.clone(), w, o.now_ms).map(|(_, e)| e),
-            Preamble::Resp => write_resp(data, w, target_version(&o.target), o.now_ms),
-        })
-    };
+fn fill<E: From<Error>>(
+    dir: &Path,
+    o: &RewriteOptions,
+    base: impl FnOnce(&mut dyn Write) -> std::result::Result<Emitted, E>,
+) -> std::result::Result<Files, E> {
+    let write_base = |path: &Path| write_file(path, |w| base(w));
     if !multi_part(&o.target) {
         let name = o.append_filename.clone();
         let (size, emitted) = write_base(&dir.join(&name))?;
@@ -120,7 +136,7 @@ fn fill(data: &Dataset, dir: &Path, o: &RewriteOptions) -> Result<Files> {
     let incr = format!("{}.1.incr.aof", o.append_filename);
     let manifest_name = format!("{}.manifest", o.append_filename);
     let (base_size, emitted) = write_base(&dir.join(&base))?;
-    write_file(&dir.join(&incr), |_| Ok(Emitted::default()))?;
+    write_file(&dir.join(&incr), |_| Ok::<_, E>(Emitted::default()))?;
     let manifest = Manifest {
         base: Some(ManifestEntry { name: base.clone().into_bytes(), seq: 1, kind: PartKind::Base }),
         history: Vec::new(),
@@ -129,7 +145,7 @@ fn fill(data: &Dataset, dir: &Path, o: &RewriteOptions) -> Result<Files> {
     let bytes = manifest.to_bytes();
     write_file(&dir.join(&manifest_name), |w| {
         w.write_all(&bytes).map_err(io(Path::new(&manifest_name)))?;
-        Ok(Emitted::default())
+        Ok::<_, E>(Emitted::default())
     })?;
     Ok((vec![(base, base_size), (incr, 0), (manifest_name, bytes.len() as u64)], emitted))
 }

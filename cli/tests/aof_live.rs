@@ -1,6 +1,6 @@
 //! Against every installed server: an AOF written under a randomized workload (with a
 //! BGREWRITEAOF half way; RESP and RDB-preamble bases; `#TS:` marks on 7.0+) must
-//! survive `rdbkit aof rewrite` and `convert --to rdb`: the same server loading the
+//! survive `rdbkit aof rewrite`, `convert --to rdb` and that RDB `--to aof`: the same server loading the
 //! result holds the same DEBUG DIGEST, keys, values, expiries and function libraries as
 //! the same server loading the original, and the rewrite is smaller. `convert --to
 //! ndjson` of the original must be that same dataset.
@@ -118,6 +118,16 @@ fn round_trip(server: &ServerBin, kind: AofKind, work: &Path) {
     assert_eq!(out.status.code(), Some(0), "{what}: convert --to rdb: {}", describe(&out));
     let from_rdb = ServerGuard::start_with_rdb(server, &rdb).expect("load the RDB");
     assert_eq!(from_rdb.digest().expect("digest"), digest, "{what}: DEBUG DIGEST of convert --to rdb");
+    drop(from_rdb);
+
+    // That RDB streamed into a new appendonlydir loads the same dataset again.
+    let dir = aof.parent().expect("parent").join("from-rdb");
+    let out =
+        rdbkit(&["convert", "--to", "aof", path_str(&rdb), "-o", path_str(&dir), "--target", &target_name(server)]);
+    assert_eq!(out.status.code(), Some(0), "{what}: convert an RDB --to aof: {}", describe(&out));
+    let from_rdb_aof = if dir.join("appendonly.aof").is_file() { dir.join("appendonly.aof") } else { dir.clone() };
+    let loaded = load_aof(server, &from_rdb_aof);
+    assert_eq!(loaded.digest().expect("digest"), digest, "{what}: DEBUG DIGEST of an RDB converted --to aof");
 }
 
 /// The `--target` name of a server binary (`redis-7.0`, `valkey-9.1`).

@@ -15,11 +15,16 @@ use crate::output::{record, Output};
 use crate::CmdResult;
 
 pub fn run(a: &ConvertArgs, quiet: bool) -> CmdResult {
-    if a.to == ConvertTo::Aof || super::aof::is_aof_input(&a.input) {
+    if super::aof::is_aof_input(&a.input) {
         super::aof::convert::run(a, quiet)?;
         return Ok(Code::Ok);
     }
     let filter = key_filter(&a.filter.dbs, &a.filter.keys, &a.filter.types)?;
+    if a.to == ConvertTo::Aof {
+        check_distinct(&[("input", &a.input)], &[("-o", a.output.as_deref())])?;
+        super::aof::convert::from_rdb(a, &filter, quiet)?;
+        return Ok(Code::Ok);
+    }
     let rdb_only = a.rdb.target.is_some() || a.rdb.rdb_version.is_some() || a.rdb.lossy || !a.rdb.rename_db.is_empty();
     if rdb_only && a.to != ConvertTo::Rdb {
         return Err(crate::exit::usage("--target, --rdb-version, --lossy and --rename-db apply to --to rdb only"));
@@ -33,7 +38,7 @@ pub fn run(a: &ConvertArgs, quiet: bool) -> CmdResult {
             write_records(input, &filter, &mut out, a.to == ConvertTo::Json, a.read.relaxed)?;
             out.commit()?;
         }
-        // Handled above, with the AOF inputs.
+        // Handled above.
         ConvertTo::Aof => {}
         ConvertTo::Resp => {
             let input = Input::open(&a.input, quiet)?;

@@ -12,7 +12,7 @@ use rdb_parser::{
 use super::merge::{merged_targets, NoRepeats, Survey};
 use crate::args::{ConvertArgs, RdbOutArgs};
 use crate::exit::{bad_data, usage};
-use crate::input::Input;
+use crate::input::{Input, Progress};
 use crate::output::Output;
 use rdb_parser::dupkeys::RepeatFilter as DupFilter;
 
@@ -114,6 +114,44 @@ pub fn run(a: &ConvertArgs, filter: &KeyFilter, quiet: bool) -> anyhow::Result<(
     if a.output.is_none() && std::io::stdout().is_terminal() {
         return Err(usage("refusing to write a binary RDB to a terminal; give -o FILE or redirect stdout"));
     }
+    let renames = Renames::new(a);
+    let prepared = prepare(a, filter, quiet, &renames)?;
+    let mut out = Output::create(a.output.as_deref())?;
+    prepared.write(&mut out, filter, a.rdb.lossy)?;
+    out.commit()
+}
+
+/// `--rename-db` as a map, and the databases where it brings several together.
+pub struct Renames {
+    map: BTreeMap<u64, u64>,
+    merged: Vec<u64>,
+}
+
+impl Renames {
+    pub fn new(a: &ConvertArgs) -> Renames {
+        let map: BTreeMap<u64, u64> = a.rdb.rename_db.iter().copied().collect();
+        let merged = merged_targets(&map);
+        Renames { map, merged }
+    }
+}
+
+/// A conversion ready to write: the surveys done, the input open, the target known.
+pub struct Prepared<'a> {
+    name: String,
+    reader: RdbReader<Box<dyn std::io::Read>>,
+    progress: Progress,
+    options: WriterOptions,
+    no_repeats: Option<NoRepeats<'a>>,
+}
+
+/// Runs the passes that need the whole input first (exact RESIZEDB hints with filters,
+/// keys that merged databases would share), opens the input and resolves the target.
+pub fn prepare<'a>(
+    a: &ConvertArgs,
+    filter: &KeyFilter,
+    quiet: bool,
+    renames: &'a Renames,
+) -> anyhow::Result<Prepared<'a>> {
     // With filters, a first pass over a regular file gives exact RESIZEDB hints.
     let db_sizes = if !filter.is_empty() && a.input != Path::new("-") {
         let input = Input::open(&a.input, true)?;
@@ -123,39 +161,54 @@ pub fn run(a: &ConvertArgs, filter: &KeyFilter, quiet: bool) -> anyhow::Result<(
     } else {
         None
     };
-    let rename: BTreeMap<u64, u64> = a.rdb.rename_db.iter().copied().collect();
-    let merged = merged_targets(&rename);
-    let survey = survey_merges(a, filter, &rename, &merged)?;
+    let survey = survey_merges(a, filter, &renames.map, &renames.merged)?;
     let no_repeats = survey.map(|s| NoRepeats::new(s, MAX_PRINTED_LOSSES));
-    let every_key = KeyFilter::default();
-    let first_copies: &dyn KeyPredicate = match &no_repeats {
-        Some(n) => n,
-        None => &every_key,
-    };
     let Input { name, reader, progress } = Input::open(&a.input, quiet)?;
     // Values the target loads as they are stored are copied, not re-encoded, and
     // checked on a second thread.
-    let mut r =
+    let mut reader =
         RdbReader::with_options(reader, ReaderOptions { raw_values: true, ..super::checking_options(a.read.relaxed) });
-    let header = r.header().map_err(|e| super::read_error(e, &name))?;
+    let header = reader.header().map_err(|e| super::read_error(e, &name))?;
     let target = resolve_target(&a.rdb, header.version, header.dialect == rdb_parser::Dialect::Valkey)?;
-    let mut out = Output::create(a.output.as_deref())?;
-    let options =
-        WriterOptions { target, lossy: a.rdb.lossy, rename_db: rename.clone(), db_sizes, copy_stored_values: true };
-    let writer = RdbWriter::new(&mut out, options).map_err(|e| super::read_error(e, &name))?;
-    let mut v = Filtered::new(Filtered::new(writer, first_copies), filter);
-    r.read_all(&mut v).map_err(|e| super::read_error(e, &name))?;
-    super::trailing_bytes(r, &name)?;
-    drop(progress);
-    let summary = v.inner.inner.finish().map_err(|e| super::read_error(e, &name))?;
-    if let Some(n) = no_repeats {
-        report_collisions(n, &name, a.rdb.lossy)?;
+    let options = WriterOptions {
+        target,
+        lossy: a.rdb.lossy,
+        rename_db: renames.map.clone(),
+        db_sizes,
+        copy_stored_values: true,
+    };
+    Ok(Prepared { name, reader, progress, options, no_repeats })
+}
+
+impl Prepared<'_> {
+    /// The server the output is for.
+    pub fn target(&self) -> &Target {
+        &self.options.target
     }
-    for loss in summary.losses.iter().take(MAX_PRINTED_LOSSES) {
-        stderr!("warning: {name}: left out: {loss}");
+
+    /// Writes the converted dump to `out` (the keys `filter` selects), reporting losses.
+    pub fn write(self, out: impl std::io::Write, filter: &KeyFilter, lossy: bool) -> anyhow::Result<()> {
+        let Prepared { name, mut reader, progress, options, no_repeats } = self;
+        let every_key = KeyFilter::default();
+        let first_copies: &dyn KeyPredicate = match &no_repeats {
+            Some(n) => n,
+            None => &every_key,
+        };
+        let writer = RdbWriter::new(out, options).map_err(|e| super::read_error(e, &name))?;
+        let mut v = Filtered::new(Filtered::new(writer, first_copies), filter);
+        reader.read_all(&mut v).map_err(|e| super::read_error(e, &name))?;
+        super::trailing_bytes(reader, &name)?;
+        drop(progress);
+        let summary = v.inner.inner.finish().map_err(|e| super::read_error(e, &name))?;
+        if let Some(n) = no_repeats {
+            report_collisions(n, &name, lossy)?;
+        }
+        for loss in summary.losses.iter().take(MAX_PRINTED_LOSSES) {
+            stderr!("warning: {name}: left out: {loss}");
+        }
+        if summary.losses.len() > MAX_PRINTED_LOSSES {
+            stderr!("warning: {name}: {} more items left out", summary.losses.len() - MAX_PRINTED_LOSSES);
+        }
+        Ok(())
     }
-    if summary.losses.len() > MAX_PRINTED_LOSSES {
-        stderr!("warning: {name}: {} more items left out", summary.losses.len() - MAX_PRINTED_LOSSES);
-    }
-    out.commit()
 }

@@ -3,13 +3,14 @@
 
 use std::io::Write;
 
-use aof_tools::emit::{for_each_entry, write_rdb, write_resp};
+use aof_tools::emit::{for_each_entry, write_rdb, write_resp, Emitted};
 use aof_tools::replay::now_ms;
-use aof_tools::rewrite::{target_version, write_aof, Preamble, RewriteOptions};
-use rdb_parser::RdbType;
+use aof_tools::rewrite::{target_version, write_aof, write_aof_with, Preamble, RewriteOptions, Written};
+use rdb_parser::{KeyFilter, RdbType};
 
 use super::replay::{replay, resolve_target, ReplayArgs, Replayed};
 use crate::args::{ConvertArgs, ConvertTo};
+use crate::cmd::to_rdb;
 use crate::exit::usage;
 use crate::output::{record, Output};
 
@@ -39,10 +40,7 @@ pub fn run(a: &ConvertArgs, quiet: bool) -> anyhow::Result<()> {
             append_filename: "appendonly.aof".into(),
             now_ms: now,
         };
-        let w = write_aof(&r.data, dir, &options)?;
-        for (p, size) in &w.files {
-            println!("{}: {size} bytes", p.display());
-        }
+        print_files(&write_aof(&r.data, dir, &options)?);
         return Ok(());
     }
     let mut out = Output::create(a.output.as_deref())?;
@@ -83,4 +81,29 @@ pub fn run(a: &ConvertArgs, quiet: bool) -> anyhow::Result<()> {
     // The process ends here: leave the dataset to the OS instead of freeing it key by key.
     std::mem::forget(r);
     Ok(())
+}
+
+/// An RDB as a new appendonlydir: the dump streamed into an RDB base as `--to rdb` writes
+/// it for the target (one key at a time, whatever the dump's size), an empty incr file
+/// and a manifest.
+pub fn from_rdb(a: &ConvertArgs, filter: &KeyFilter, quiet: bool) -> anyhow::Result<()> {
+    let Some(dir) = &a.output else { return Err(usage("--to aof needs -o OUTDIR (a directory to create)")) };
+    let renames = to_rdb::Renames::new(a);
+    let prepared = to_rdb::prepare(a, filter, quiet, &renames)?;
+    let options = RewriteOptions {
+        preamble: Preamble::Rdb,
+        target: prepared.target().clone(),
+        append_filename: "appendonly.aof".into(),
+        now_ms: now_ms(),
+    };
+    let written =
+        write_aof_with(dir, &options, |out| prepared.write(out, filter, a.rdb.lossy).map(|()| Emitted::default()))?;
+    print_files(&written);
+    Ok(())
+}
+
+fn print_files(w: &Written) {
+    for (p, size) in &w.files {
+        println!("{}: {size} bytes", p.display());
+    }
 }
