@@ -4,10 +4,25 @@ use std::io::Write;
 
 /// Writes one command (`*N` then `$len` + bytes per argument).
 pub fn write_command(out: &mut impl Write, args: &[&[u8]]) -> std::io::Result<()> {
-    let mut buf = Vec::with_capacity(16 + args.iter().map(|a| a.len() + 16).sum::<usize>());
-    encode_command(&mut buf, args);
-    out.write_all(&buf)
+    let bytes = 16 + args.iter().map(|a| a.len() + 16).sum::<usize>();
+    if bytes <= STAGED_BYTES {
+        let mut buf = Vec::with_capacity(bytes);
+        encode_command(&mut buf, args);
+        return out.write_all(&buf);
+    }
+    // A big command goes out as it is, not copied whole first.
+    let mut n = itoa::Buffer::new();
+    write!(out, "*{}\r\n", n.format(args.len()))?;
+    for a in args {
+        write!(out, "${}\r\n", n.format(a.len()))?;
+        out.write_all(a)?;
+        out.write_all(b"\r\n")?;
+    }
+    Ok(())
 }
+
+/// Commands up to this size are encoded into one buffer and written at once.
+const STAGED_BYTES: usize = 64 << 10;
 
 /// Appends one command to `buf`.
 pub fn encode_command(buf: &mut Vec<u8>, args: &[&[u8]]) {
@@ -97,5 +112,15 @@ mod tests {
         let mut out = Vec::new();
         write_command(&mut out, &[b"PING"]).expect("write to a Vec");
         assert_eq!(out, p.command(1));
+    }
+
+    #[test]
+    fn big_commands_are_written_the_same_without_staging() {
+        let big = vec![b'x'; STAGED_BYTES + 1];
+        let mut p = Pipeline::new();
+        p.push(&[b"SET", b"k", &big]);
+        let mut out = Vec::new();
+        write_command(&mut out, &[b"SET", b"k", &big]).expect("write to a Vec");
+        assert_eq!(out, p.command(0));
     }
 }
