@@ -2,15 +2,17 @@
 
 use std::io::Write;
 
-use rdb_parser::{EntryBuilder, Filtered, KeyFilter, RdbReader, Step};
+use rdb_parser::{Filtered, KeyFilter, RdbReader};
 use resp::rewrite::{RespOut, RespWriter};
 
 use crate::args::{ConvertArgs, ConvertTo};
 use crate::exit::Code;
 use crate::filter::key_filter;
 use crate::input::Input;
+use crate::output::bigkey::JsonKeys;
 use crate::output::paths::check_distinct;
-use crate::output::pipeline::Pipeline;
+use crate::output::pipeline::{Item, Pipeline};
+use crate::output::text::Text;
 use crate::output::{record, Output};
 use crate::CmdResult;
 
@@ -52,41 +54,46 @@ pub fn run(a: &ConvertArgs, quiet: bool) -> CmdResult {
 }
 
 /// Streams one record per key; as a JSON array when `array` is set. Records are
-/// formatted and written on a second thread ([`Pipeline`]) while the next keys are read.
+/// formatted and written on a second thread ([`Pipeline`]) while the next keys are read;
+/// big keys go in pieces ([`JsonKeys`]).
 fn write_records(input: Input, filter: &KeyFilter, out: &mut Output, array: bool, relaxed: bool) -> anyhow::Result<()> {
     let Input { name, reader, progress } = input;
     let mut r = RdbReader::with_options(reader, super::reader_options(relaxed));
-    let mut v = Filtered::new(EntryBuilder::new(), filter);
     let mut any = false;
     if array {
         out.write_all(b"[")?;
     }
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let mut first = true;
-        let format = move |line: &mut Vec<u8>, entry: &rdb_parser::Entry| {
+        let mut separator = move |t: &mut Text| {
             if array {
-                line.extend_from_slice(if first { b"\n" } else { b",\n" });
+                t.extend_from_slice(if first { b"\n" } else { b",\n" });
             }
             first = false;
-            record::write(line, entry);
+        };
+        let end = |t: &mut Text| {
             if !array {
-                line.push(b'\n');
+                t.push(b'\n');
             }
         };
-        let mut pipeline = Pipeline::start(scope, &mut *out, format);
-        loop {
-            match r.next_record(&mut v).map_err(|e| super::read_error(e, &name))? {
-                Step::End => break,
-                Step::Record => {}
-                Step::Key => {
-                    if let Some(entry) = v.inner.take() {
-                        any = true;
-                        pipeline.push(entry)?;
-                    }
-                }
+        let format = move |t: &mut Text, item: &Item| match item {
+            Item::Entry(e) => {
+                separator(t);
+                record::write(t, e);
+                end(t);
             }
+            Item::Begin => separator(t),
+            Item::Text(text) => t.extend_from_slice(text),
+            Item::End => end(t),
+        };
+        let mut v = Filtered::new(JsonKeys::new(Pipeline::start(scope, &mut *out, format)), filter);
+        let read = r.read_all(&mut v);
+        if let Some(failed) = v.inner.failed.take() {
+            return Err(failed);
         }
-        pipeline.finish()
+        read.map_err(|e| super::read_error(e, &name))?;
+        any = v.inner.records > 0;
+        v.inner.finish()
     })?;
     super::trailing_bytes(r, &name)?;
     if array {

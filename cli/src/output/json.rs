@@ -24,16 +24,33 @@ pub fn bytes(out: &mut Vec<u8>, bytes: &[u8]) {
         Ok(s) => string(out, s),
         Err(_) => {
             out.extend_from_slice(b"{\"base64\":\"");
-            out.extend_from_slice(base64::engine::general_purpose::STANDARD.encode(bytes).as_bytes());
+            base64(out, bytes);
             out.extend_from_slice(b"\"}");
         }
     }
+}
+
+/// Appends `bytes` in standard base64 (padded).
+pub fn base64(out: &mut Vec<u8>, bytes: &[u8]) {
+    let at = out.len();
+    out.resize(at + bytes.len().div_ceil(3) * 4, 0);
+    // The room is exactly the encoded length, so encoding cannot fail.
+    let _ = base64::engine::general_purpose::STANDARD.encode_slice(bytes, &mut out[at..]);
 }
 
 /// Appends a JSON string literal.
 pub fn string(out: &mut Vec<u8>, s: &str) {
     // Serializing a &str into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Appends what goes between the quotes of the JSON string literal of `s`.
+pub fn string_content(out: &mut Vec<u8>, s: &str) {
+    let at = out.len();
+    string(out, s);
+    // Drop the quotes: the closing one, then the opening one.
+    out.pop();
+    out.remove(at);
 }
 
 /// Appends an integer.

@@ -1,11 +1,13 @@
 //! Output formats and the output file.
 
 mod atomic;
+pub mod bigkey;
 pub mod cleanup;
 pub mod json;
 pub mod paths;
 pub mod pipeline;
 pub mod record;
+pub mod text;
 
 use std::fmt;
 use std::fs::File;

@@ -9,13 +9,37 @@
 //! Memory stays bounded: batches hold about `BATCH_BYTES` of data and at most
 //! `IN_FLIGHT` wait for the writer; an entry of `BIG_BYTES` or more travels alone, and
 //! only once the writer is idle, then the parser waits for it, so no more than one
-//! big key is ever held, as in a single thread.
+//! big key is ever held, as in a single thread. Text the parser formatted itself (a key
+//! written as it is read) travels in the same batches, in order.
 
 use std::io::Write;
 use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
 use std::thread::{Scope, ScopedJoinHandle};
 
 use rdb_parser::{Entry, Value};
+
+use super::text::Text;
+
+/// What the writer thread formats: entries, or pieces of a record formatted already.
+pub enum Item {
+    Entry(Entry),
+    /// The start of a record the parser formats itself.
+    Begin,
+    /// Its text, in order.
+    Text(Vec<u8>),
+    /// Its end.
+    End,
+}
+
+impl Item {
+    fn bytes(&self) -> usize {
+        match self {
+            Item::Entry(e) => approx_bytes(e),
+            Item::Text(t) => t.len(),
+            Item::Begin | Item::End => 0,
+        }
+    }
+}
 
 /// Data per batch.
 const BATCH_BYTES: usize = 256 << 10;
@@ -43,11 +67,11 @@ pub fn approx_bytes(e: &Entry) -> usize {
 
 /// The parser's end of the pipeline.
 pub struct Pipeline<'scope> {
-    batches: Option<SyncSender<Vec<Entry>>>,
+    batches: Option<SyncSender<Vec<Item>>>,
     /// Batches the writer has finished, handed back to be freed here.
-    acks: Receiver<Vec<Entry>>,
+    acks: Receiver<Vec<Item>>,
     writer: Option<ScopedJoinHandle<'scope, anyhow::Result<()>>>,
-    batch: Vec<Entry>,
+    batch: Vec<Item>,
     batch_bytes: usize,
     /// Batches sent, and batches the writer has finished.
     sent: usize,
@@ -55,28 +79,24 @@ pub struct Pipeline<'scope> {
 }
 
 impl<'scope> Pipeline<'scope> {
-    /// Starts the writer thread: `format` appends one entry's text to a buffer, which
-    /// goes to `out`.
+    /// Starts the writer thread: `format` appends one item's text to a [`Text`] in front
+    /// of `out`.
     pub fn start<'env, W, F>(scope: &'scope Scope<'scope, 'env>, mut out: W, mut format: F) -> Pipeline<'scope>
     where
         W: Write + Send + 'scope,
-        F: FnMut(&mut Vec<u8>, &Entry) + Send + 'scope,
+        F: FnMut(&mut Text, &Item) + Send + 'scope,
     {
-        let (batches, rx) = sync_channel::<Vec<Entry>>(IN_FLIGHT);
+        let (batches, rx) = sync_channel::<Vec<Item>>(IN_FLIGHT);
         let (ack, acks) = channel();
         let writer =
             std::thread::Builder::new().name("format".into()).spawn_scoped(scope, move || -> anyhow::Result<()> {
-                let mut text = Vec::with_capacity(BATCH_BYTES * 2);
+                let mut text = Text::new(&mut out);
                 for batch in rx {
-                    text.clear();
-                    for entry in &batch {
-                        format(&mut text, entry);
-                        if text.len() >= BATCH_BYTES {
-                            out.write_all(&text)?;
-                            text.clear();
-                        }
+                    for item in &batch {
+                        format(&mut text, item);
+                        text.spill();
                     }
-                    out.write_all(&text)?;
+                    text.flush()?;
                     let _ = ack.send(batch);
                 }
                 Ok(())
@@ -86,19 +106,19 @@ impl<'scope> Pipeline<'scope> {
         Pipeline { batches: Some(batches), acks, writer, batch: Vec::new(), batch_bytes: 0, sent: 0, done: 0 }
     }
 
-    /// Queues one entry.
-    pub fn push(&mut self, entry: Entry) -> anyhow::Result<()> {
-        let bytes = approx_bytes(&entry);
+    /// Queues one item.
+    pub fn push(&mut self, item: Item) -> anyhow::Result<()> {
+        let bytes = item.bytes();
         if bytes >= BIG_BYTES {
             self.flush()?;
             self.wait_idle()?;
-            self.send(vec![entry])?;
+            self.send(vec![item])?;
             return self.wait_idle();
         }
         while let Ok(done) = self.acks.try_recv() {
             self.recycle(done);
         }
-        self.batch.push(entry);
+        self.batch.push(item);
         self.batch_bytes += bytes;
         if self.batch_bytes >= BATCH_BYTES {
             self.flush()?;
@@ -115,7 +135,7 @@ impl<'scope> Pipeline<'scope> {
         self.send(batch)
     }
 
-    fn send(&mut self, batch: Vec<Entry>) -> anyhow::Result<()> {
+    fn send(&mut self, batch: Vec<Item>) -> anyhow::Result<()> {
         let sent = self.batches.as_ref().is_some_and(|tx| tx.send(batch).is_ok());
         if !sent {
             return Err(self.writer_error());
@@ -136,7 +156,7 @@ impl<'scope> Pipeline<'scope> {
     }
 
     /// Frees a finished batch's entries on this thread and keeps its vector for reuse.
-    fn recycle(&mut self, mut done: Vec<Entry>) {
+    fn recycle(&mut self, mut done: Vec<Item>) {
         self.done += 1;
         done.clear();
         if self.batch.capacity() < done.capacity() {
@@ -182,9 +202,15 @@ mod tests {
         }
     }
 
-    fn name_line(text: &mut Vec<u8>, e: &Entry) {
-        text.extend_from_slice(&e.key);
-        text.push(b'\n');
+    fn name_line(text: &mut Text, item: &Item) {
+        match item {
+            Item::Entry(e) => {
+                text.extend_from_slice(&e.key);
+                text.push(b'\n');
+            }
+            Item::Text(t) => text.extend_from_slice(t),
+            Item::Begin | Item::End => {}
+        }
     }
 
     #[test]
@@ -193,7 +219,7 @@ mod tests {
         std::thread::scope(|s| -> anyhow::Result<()> {
             let mut p = Pipeline::start(s, &mut out, name_line);
             for i in 0..5000 {
-                p.push(entry(i, if i % 1000 == 7 { BIG_BYTES } else { 100 }))?;
+                p.push(Item::Entry(entry(i, if i % 1000 == 7 { BIG_BYTES } else { 100 })))?;
             }
             p.finish()
         })?;
@@ -222,7 +248,7 @@ mod tests {
         let r = std::thread::scope(|s| -> anyhow::Result<()> {
             let mut p = Pipeline::start(s, Broken(10), name_line);
             for i in 0..100_000 {
-                p.push(entry(i, 100))?;
+                p.push(Item::Entry(entry(i, 100)))?;
             }
             p.finish()
         });

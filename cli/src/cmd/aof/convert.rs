@@ -12,6 +12,7 @@ use super::replay::{replay, resolve_target, ReplayArgs, Replayed};
 use crate::args::{ConvertArgs, ConvertTo};
 use crate::cmd::to_rdb;
 use crate::exit::usage;
+use crate::output::text::Text;
 use crate::output::{record, Output};
 
 fn target(a: &ConvertArgs, r: &Replayed) -> anyhow::Result<rdb_parser::Target> {
@@ -54,23 +55,25 @@ pub fn run(a: &ConvertArgs, quiet: bool) -> anyhow::Result<()> {
         }
         ConvertTo::Ndjson | ConvertTo::Json => {
             let array = a.to == ConvertTo::Json;
-            let mut line = Vec::with_capacity(4096);
             let mut first = true;
             if array {
                 out.write_all(b"[")?;
             }
+            let mut text = Text::new(&mut out);
             for_each_entry(&r.data, now, RdbType::StreamListpacks3, |e| {
-                line.clear();
                 if array {
-                    line.extend_from_slice(if first { b"\n" } else { b",\n" });
+                    text.extend_from_slice(if first { b"\n" } else { b",\n" });
                 }
-                record::write(&mut line, e);
+                record::write(&mut text, e);
                 if !array {
-                    line.push(b'\n');
+                    text.push(b'\n');
                 }
                 first = false;
-                out.write_all(&line).map_err(|e| aof_tools::Error::io("<output>", e))
+                text.spill();
+                Ok(())
             })?;
+            text.flush()?;
+            drop(text);
             if array {
                 out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
             }

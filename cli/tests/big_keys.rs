@@ -1,0 +1,105 @@
+//! Keys too big to hold in their owned form: `convert --to ndjson` and `--to json`
+//! write them in pieces (lists and streams as read, sets, hashes and sorted sets sorted
+//! from a compact copy, long strings in pieces of text). Against every real server:
+//! the records must still be exactly what the live server holds.
+//!
+//! With RDBKIT_REQUIRE_SERVERS=1 (CI) a missing server fails the test.
+
+mod util;
+
+use redis::Connection;
+use serde_json::Value;
+use testkit::ndjson::compare;
+use testkit::{ExpiryLog, ServerBin, ServerGuard};
+use util::{convert_ndjson, describe, path_str, rdbkit};
+
+/// Elements per big key: each is well past the 4 MiB at which a key goes in pieces.
+const ITEMS: u64 = 200_000;
+
+fn fill(c: &mut Connection) -> anyhow::Result<()> {
+    for start in (0..ITEMS).step_by(1000) {
+        let range = start..start + 1000;
+        let mut p = redis::pipe();
+        p.cmd("RPUSH").arg("big:list").arg(range.clone().map(|i| format!("item:{i}")).collect::<Vec<_>>());
+        p.cmd("SADD")
+            .arg("big:set")
+            .arg(range.clone().map(|i| format!("member:{}", i * 7919 % ITEMS)).collect::<Vec<_>>());
+        let mut zadd = redis::cmd("ZADD");
+        zadd.arg("big:zset");
+        for i in range.clone() {
+            // Ties (scores repeat every 1000 members) and negative scores.
+            zadd.arg((i % 1000) as f64 - 500.5).arg(format!("z:{}", ITEMS - i));
+        }
+        p.add_command(zadd);
+        let mut hset = redis::cmd("HSET");
+        hset.arg("big:hash");
+        for i in range.clone() {
+            hset.arg(format!("field:{}", i * 31 % ITEMS)).arg(format!("value \"{i}\" é"));
+        }
+        p.add_command(hset);
+        for i in range {
+            p.cmd("XADD").arg("big:stream").arg(format!("{}-0", i + 1)).arg("sensor").arg(i % 97).arg("reading").arg(i);
+        }
+        p.query::<()>(c)?;
+    }
+    // A hash with a binary field name (records it as pairs, not an object) goes big too.
+    let mut p = redis::pipe();
+    for start in (0..ITEMS).step_by(1000) {
+        let mut hset = redis::cmd("HSET");
+        hset.arg("big:binary-hash").arg(&b"\xff\xfe"[..]).arg("v");
+        for i in start..start + 1000 {
+            hset.arg(format!("f{i}")).arg(i);
+        }
+        p.add_command(hset);
+    }
+    p.query::<()>(c)?;
+    // Strings: binary (base64 in pieces) and UTF-8 with characters to escape.
+    let binary: Vec<u8> = (0..5_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let text = "line \"quoted\" é\n\u{1}".repeat(200_000);
+    redis::cmd("SET").arg("big:binary").arg(binary).query::<()>(c)?;
+    redis::cmd("SET").arg("big:text").arg(text).query::<()>(c)?;
+    redis::cmd("XGROUP").arg("CREATE").arg("big:stream").arg("readers").arg("0").query::<()>(c)?;
+    redis::cmd("XREADGROUP")
+        .arg("GROUP")
+        .arg("readers")
+        .arg("alice")
+        .arg("COUNT")
+        .arg(3)
+        .arg("STREAMS")
+        .arg("big:stream")
+        .arg(">")
+        .query::<redis::Value>(c)?;
+    // An ordinary key after the big ones.
+    redis::cmd("SET").arg("small").arg("after").query::<()>(c)?;
+    Ok(())
+}
+
+fn check_server(server: &ServerBin) -> anyhow::Result<()> {
+    let origin = ServerGuard::start(server)?;
+    let mut conn = origin.conn()?;
+    fill(&mut conn)?;
+    let live = testkit::live::dump_live(&mut conn, &ExpiryLog::new())?;
+    let dump = origin.save()?;
+
+    let parsed = convert_ndjson(&dump);
+    compare(&live, &parsed)
+        .map_err(|d| anyhow::anyhow!("{}: the big keys differ from the live server:\n{d}", server.name()))?;
+
+    let out = rdbkit(&["convert", "--to", "json", path_str(&dump)]);
+    assert_eq!(out.status.code(), Some(0), "{}: {}", server.name(), describe(&out));
+    let array: Vec<Value> = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(array, parsed, "{}: --to json holds the NDJSON records", server.name());
+    Ok(())
+}
+
+#[test]
+fn big_keys_in_pieces_match_live_servers() {
+    let servers = testkit::require_all().expect("servers (RDBKIT_REQUIRE_SERVERS)");
+    if servers.is_empty() {
+        eprintln!("skipping: no servers installed (run scripts/install-servers.sh)");
+        return;
+    }
+    let failures: Vec<String> =
+        servers.iter().filter_map(|s| check_server(s).err().map(|e| format!("{e:#}"))).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
