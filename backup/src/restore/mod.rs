@@ -173,7 +173,8 @@ pub fn restore(source: &dyn DumpSource, o: &RestoreOptions) -> Result<Summary> {
     };
     // Values already in a form the server loads are sent as stored, not re-encoded, with
     // their LZF strings written out plain: a copy costs the server less than decompressing.
-    let mut v = Filtered::new(DumpEncoder::new(server.target.clone(), restorer).uncompressed(), &o.filter);
+    let mut v =
+        Filtered::new(DumpEncoder::new(server.target.clone(), restorer).uncompressed().stored_values(), &o.filter);
     let read = read_dump(source, &mut v, ReaderOptions { raw_values: true, ..Default::default() });
     let mut restorer = v.inner.into_inner();
     unless_stopped(read, &restorer.sender.tally)?;

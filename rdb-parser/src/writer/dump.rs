@@ -56,6 +56,10 @@ pub struct DumpEncoder<S> {
     losses: Vec<String>,
     /// Write the LZF strings of copied values out plain (see [`DumpEncoder::uncompressed`]).
     plain: bool,
+    /// The reader hands over stored values (see [`DumpEncoder::stored_values`]).
+    stored: bool,
+    /// The current key's value is copied as stored, its elements not visited.
+    copying: bool,
     sink: S,
 }
 
@@ -70,8 +74,19 @@ impl<S: PayloadSink> DumpEncoder<S> {
             payload: Vec::new(),
             losses: Vec::new(),
             plain: false,
+            stored: false,
+            copying: false,
             sink,
         }
+    }
+
+    /// For a reader that hands over stored values ([`crate::ReaderOptions::raw_values`]):
+    /// values the target loads as they are stored are copied without visiting their
+    /// elements (faster, and a big one is not also held element by element). Plain
+    /// strings are still visited: their value is passed on decoded.
+    pub fn stored_values(mut self) -> Self {
+        self.stored = true;
+        self
     }
 
     /// Values copied as stored get their LZF-compressed strings written out plain (for
@@ -107,7 +122,10 @@ impl<S: PayloadSink> Visitor for DumpEncoder<S> {
 
     fn key_start(&mut self, k: &crate::visitor::KeyStart<'_>) -> Result<crate::visitor::Visit, crate::VisitError> {
         self.key.begin(k);
-        Ok(crate::visitor::Visit::Value)
+        self.copying = self.stored
+            && k.rdb_type.kind() != Kind::String
+            && self.target.loads_as_is(k.rdb_type, self.source_valkey, !k.meta.is_empty());
+        Ok(if self.copying { crate::visitor::Visit::Raw } else { crate::visitor::Visit::Value })
     }
 
     collect_key_elements!();
@@ -125,6 +143,9 @@ impl<S: PayloadSink> Visitor for DumpEncoder<S> {
     fn key_end(&mut self, end: &KeyEnd) -> VisitResult {
         if end.empty {
             return Ok(());
+        }
+        if self.copying && self.key.raw.is_none() {
+            return Err("DumpEncoder::stored_values needs a reader with ReaderOptions::raw_values".into());
         }
         self.payload.clear();
         self.losses.clear();
