@@ -2,6 +2,7 @@
 # Make a realistic dump with a real server, for benchmarks.
 #
 #   bench/make-dump.sh [--server PREFIX] [--aof] SIZE_MB OUT
+#   bench/make-dump.sh [--server PREFIX] --big-keys OUT
 #
 #   --server  the installed server to use, by name prefix (default redis-7.0; redis-6.2
 #             writes RDB 9, the newest version rdbtools reads)
@@ -9,6 +10,8 @@
 #             of an RDB dump
 #   SIZE_MB   approximate size of the dump (the counts in gen_resp.py are tuned for
 #             1024 MB of RDB at scale 1.0)
+#   --big-keys  instead, one big key of each type from bench/gen_big_keys.py, each
+#             checked to stay under 64 MiB of MEMORY USAGE
 #   OUT       where to write it (written to OUT.tmp, then renamed)
 #
 # The server (from $RDBKIT_SERVERS_DIR/bin, see scripts/install-servers.sh) runs on a
@@ -24,14 +27,17 @@ set -euo pipefail
 
 server_prefix=redis-7.0
 aof=0
+big_keys=0
 while [ $# -gt 0 ]; do
     case $1 in
         --server) server_prefix=$2; shift 2 ;;
         --aof) aof=1; shift ;;
+        --big-keys) big_keys=1; shift ;;
         *) break ;;
     esac
 done
-[ $# = 2 ] || die "usage: make-dump.sh [--server PREFIX] [--aof] SIZE_MB OUT"
+[ "$big_keys" = 1 ] && [ $# = 1 ] && set -- 1 "$1"
+[ $# = 2 ] || die "usage: make-dump.sh [--server PREFIX] [--aof] SIZE_MB OUT | [--server PREFIX] --big-keys OUT"
 size_mb=$1
 out=$2
 seed=${SEED:-1}
@@ -61,6 +67,23 @@ fill() {
     grep -q '^errors: 0,' "$log" || { cat "$log" >&2; die "the server rejected commands ($part)"; }
     note "filled part '$part': $(tail -n 1 "$log")"
 }
+if [ "$big_keys" = 1 ]; then
+    log=$work/pipe-big.log
+    python3 "$bench_dir/gen_big_keys.py" --seed "$seed" | cli --pipe --pipe-timeout 0 >"$log" 2>&1 \
+        || { cat "$log" >&2; die "redis-cli --pipe failed (big keys)"; }
+    grep -q '^errors: 0,' "$log" || { cat "$log" >&2; die "the server rejected commands (big keys)"; }
+    for key in big:string big:set big:hash big:zset big:list big:stream; do
+        bytes=$(cli MEMORY USAGE "$key" SAMPLES 0 | tr -d '\r')
+        note "$key: $bytes bytes (MEMORY USAGE)"
+        [ "$bytes" -lt $((64 << 20)) ] || die "$key takes $bytes bytes, over the 64 MiB premise"
+    done
+    [ "$(cli SAVE | tr -d '\r')" = OK ] || die "SAVE failed"
+    cp "$work/fill/dump.rdb" "$out.tmp"
+    mv "$out.tmp" "$out"
+    note "wrote $out: $(stat -c %s "$out") bytes in $(($(date +%s) - started)) s"
+    echo "$out"
+    exit 0
+fi
 fill main
 # Quicklists created now keep LZF-compressed inner nodes (depth 1).
 cli CONFIG SET list-compress-depth 1 >/dev/null

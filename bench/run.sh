@@ -11,7 +11,7 @@
 #   ndjson     convert --to ndjson vs rdbtools `rdb -c json`, the `rdb` crate's binary
 #              and HDT3213/rdb, on an RDB 9 dump (rdbtools reads RDB 9 at most)
 #   memory     memory --format csv vs rdbtools `rdb -c memory` and HDT3213/rdb
-#   rss        peak RSS of every command on a multi-GB dump (the ignored test
+#   rss        peak RSS of every command on a multi-GB dump and on big keys (the ignored tests
 #              cli/tests/bounded_memory.rs); also memory --html vs its file size
 #   restore    restore vs `redis-cli --pipe` of the same data as RESP
 #   aof        aof rewrite, commands per second, on the AOF of bench/aof.sh (Redis 7.0)
@@ -229,9 +229,22 @@ row_rss() {
     timed html "'$rdbkit' memory -q '$f' --html '$work/report.html' -o /dev/null"
     row "memory --html" "-" "$(size_of "$f")" "$(best html)" - "$(peak html)" -
     note "peak RSS of every command on $f (cli/tests/bounded_memory.rs)"
-    (cd "$repo_root" && RDBKIT_BIG_DUMP=$f cargo test --release -q -p rdbkit --test bounded_memory -- --ignored --nocapture) \
+    (cd "$repo_root" && RDBKIT_BIG_DUMP=$f cargo test --release -q -p rdbkit --test bounded_memory -- --ignored \
+        --nocapture --exact every_command_stays_under_100_mb) \
         >"$work/rss.log" 2>&1 || { cat "$work/rss.log" >&2; die "bounded_memory failed"; }
     grep '^peak RSS' "$work/rss.log" | sed 's/^/  /' >>"$notes"
+    # Big keys (one of each type just under 64 MiB of MEMORY USAGE), in a run of their
+    # own: the test reads the peak of all the children of its process.
+    f=$cache/redis-7.0-big-keys-seed$seed.rdb
+    if [ ! -f "$f" ]; then
+        note "making $f (cached for later runs)"
+        SEED=$seed "$bench_dir/make-dump.sh" --server redis-7.0 --big-keys "$f" >/dev/null
+    fi
+    note "peak RSS on big keys, $f (cli/tests/bounded_memory.rs)"
+    (cd "$repo_root" && RDBKIT_BIG_KEYS_DUMP=$f cargo test --release -q -p rdbkit --test bounded_memory -- \
+        --ignored --nocapture --exact big_keys_stay_under_100_mb) \
+        >"$work/rss-big-keys.log" 2>&1 || { cat "$work/rss-big-keys.log" >&2; die "bounded_memory (big keys) failed"; }
+    grep '^peak RSS' "$work/rss-big-keys.log" | sed 's/^/  /' >>"$notes"
 }
 
 row_restore() {
