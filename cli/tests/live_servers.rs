@@ -122,12 +122,5 @@ fn check_server(server: &ServerBin) -> anyhow::Result<()> {
 
 #[test]
 fn dumps_match_live_servers_and_resp_replays_them() {
-    let servers = testkit::require_all().expect("servers (RDBKIT_REQUIRE_SERVERS)");
-    if servers.is_empty() {
-        eprintln!("skipping: no servers installed (run scripts/install-servers.sh)");
-        return;
-    }
-    let failures: Vec<String> =
-        servers.iter().filter_map(|s| check_server(s).err().map(|e| format!("{e:#}"))).collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    util::check_each_server(check_server);
 }

@@ -106,6 +106,24 @@ pub fn run_restore(args: &[&str]) -> Output {
 
 /// The installed Redis 7, or `None` after printing "skipping" (a failure when servers
 /// are required).
+/// Every installed server (all the expected ones under RDBKIT_REQUIRE_SERVERS=1);
+/// `None`, after a note, when there are none.
+pub fn installed_servers() -> Option<Vec<testkit::ServerBin>> {
+    let servers = testkit::require_all().expect("servers (RDBKIT_REQUIRE_SERVERS)");
+    if servers.is_empty() {
+        eprintln!("skipping: no servers installed (run scripts/install-servers.sh)");
+        return None;
+    }
+    Some(servers)
+}
+
+/// Runs `check` on every installed server and fails with all their failures.
+pub fn check_each_server(check: impl Fn(&testkit::ServerBin) -> anyhow::Result<()>) {
+    let Some(servers) = installed_servers() else { return };
+    let failures: Vec<String> = servers.iter().filter_map(|s| check(s).err().map(|e| format!("{e:#}"))).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
 pub fn redis7() -> Option<testkit::ServerBin> {
     let all = testkit::require_all().expect("servers (RDBKIT_REQUIRE_SERVERS)");
     let found = all.into_iter().find(|s| s.flavor == testkit::Flavor::Redis && s.version.0 == 7);
