@@ -42,6 +42,19 @@ fn fill(c: &mut Connection) -> anyhow::Result<()> {
         }
         p.query::<()>(c)?;
     }
+    // Field expiries (Redis 7.4+): the first field read may have one or not.
+    if testkit::Features::detect(c)?.hash_field_ttl() {
+        let at = "4102444800000"; // 2100-01-01
+        redis::cmd("HPEXPIREAT")
+            .arg("big:hash")
+            .arg(at)
+            .arg("FIELDS")
+            .arg(3)
+            .arg("field:0")
+            .arg("field:31")
+            .arg("field:62")
+            .query::<()>(c)?;
+    }
     // A hash with a binary field name (records it as pairs, not an object) goes big too.
     let mut p = redis::pipe();
     for start in (0..ITEMS).step_by(1000) {

@@ -82,6 +82,11 @@ fn write_records(input: Input, filter: &KeyFilter, out: &mut Output, array: bool
                 record::write(t, e);
                 end(t);
             }
+            Item::Packed(k) => {
+                separator(t);
+                k.write(t);
+                end(t);
+            }
             Item::Begin => separator(t),
             Item::Text(text) => t.extend_from_slice(text),
             Item::End => end(t),

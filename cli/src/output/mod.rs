@@ -4,6 +4,7 @@ mod atomic;
 pub mod bigkey;
 pub mod cleanup;
 pub mod json;
+pub mod packed;
 pub mod paths;
 pub mod pipeline;
 pub mod record;

@@ -1,5 +1,6 @@
-//! Formatting on a second thread: the parser builds each key's [`Entry`] and hands
-//! batches of them to a thread that turns them into text, writes it and frees them.
+//! Formatting on a second thread: the parser builds each key (an [`Entry`], or a
+//! [`PackedKey`] for collections) and hands batches of them to a thread that turns them
+//! into text, writes it and frees them.
 //! For `convert --to ndjson` the two halves cost about the same, so on two cores the
 //! work takes about half the time.
 //!
@@ -18,11 +19,13 @@ use std::thread::{Scope, ScopedJoinHandle};
 
 use rdb_parser::{Entry, Value};
 
+use super::packed::PackedKey;
 use super::text::Text;
 
-/// What the writer thread formats: entries, or pieces of a record formatted already.
+/// What the writer thread formats: keys, or pieces of a record formatted already.
 pub enum Item {
     Entry(Entry),
+    Packed(Box<PackedKey>),
     /// The start of a record the parser formats itself.
     Begin,
     /// Its text, in order.
@@ -35,6 +38,7 @@ impl Item {
     fn bytes(&self) -> usize {
         match self {
             Item::Entry(e) => approx_bytes(e),
+            Item::Packed(k) => k.approx_bytes(),
             Item::Text(t) => t.len(),
             Item::Begin | Item::End => 0,
         }
@@ -209,7 +213,7 @@ mod tests {
                 text.push(b'\n');
             }
             Item::Text(t) => text.extend_from_slice(t),
-            Item::Begin | Item::End => {}
+            Item::Packed(_) | Item::Begin | Item::End => {}
         }
     }
 

@@ -22,7 +22,7 @@ pub fn write(out: &mut Text, e: &Entry) {
     head(out, e.db, &e.key, e.value.kind(), e.expire_at_ms);
     match &e.value {
         Value::String(s) => bytes(out, s),
-        Value::List(items) => array(out, items.iter(), |out, i| bytes(out, i)),
+        Value::List(items) => list(out, items.iter().map(|i| &i[..])),
         Value::Set(members) => set(out, ordered(members, |a, b| a.cmp(b)).map(|m| &m[..])),
         Value::ZSet(members) => {
             let by_score = |a: &(Vec<u8>, f64), b: &(Vec<u8>, f64)| by_score((&a.0, a.1), (&b.0, b.1));
@@ -104,6 +104,11 @@ pub fn bytes(out: &mut Text, b: &[u8]) {
             out.extend_from_slice(b"\"}");
         }
     }
+}
+
+/// Lists.
+pub fn list<'a>(out: &mut Text, items: impl Iterator<Item = &'a [u8]>) {
+    array(out, items, bytes);
 }
 
 /// Sets (members in order).
