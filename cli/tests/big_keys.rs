@@ -13,14 +13,17 @@ use testkit::ndjson::compare;
 use testkit::{ExpiryLog, ServerBin, ServerGuard};
 use util::{convert_ndjson, describe, path_str, rdbkit};
 
-/// Elements per big key: each is well past the 4 MiB at which a key goes in pieces.
-const ITEMS: u64 = 200_000;
+/// Elements per big key: the list and the stream pass the 4 MiB at which they go in
+/// pieces (list items of 35 bytes and more), the others are large packed collections.
+const ITEMS: u64 = 150_000;
 
 fn fill(c: &mut Connection) -> anyhow::Result<()> {
     for start in (0..ITEMS).step_by(1000) {
         let range = start..start + 1000;
         let mut p = redis::pipe();
-        p.cmd("RPUSH").arg("big:list").arg(range.clone().map(|i| format!("item:{i}")).collect::<Vec<_>>());
+        p.cmd("RPUSH")
+            .arg("big:list")
+            .arg(range.clone().map(|i| format!("item:{i:06}:{:>24}", i % 7)).collect::<Vec<_>>());
         p.cmd("SADD")
             .arg("big:set")
             .arg(range.clone().map(|i| format!("member:{}", i * 7919 % ITEMS)).collect::<Vec<_>>());
