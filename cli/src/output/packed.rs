@@ -8,6 +8,9 @@ use rdb_parser::{KeyMeta, KeyStart, Kind, VisitResult};
 use super::record;
 use super::text::Text;
 
+/// Elements a key's header may reserve room for.
+const RESERVED_ELEMENTS: u64 = 1 << 14;
+
 /// A list, set, sorted set or hash, as read.
 pub struct PackedKey {
     pub db: u64,
@@ -22,13 +25,25 @@ impl PackedKey {
     /// A key of `k`'s type, or `None` for the types not kept this way.
     pub fn start(k: &KeyStart<'_>) -> Option<PackedKey> {
         let kind = k.rdb_type.kind();
-        matches!(kind, Kind::List | Kind::Set | Kind::ZSet | Kind::Hash).then(|| PackedKey {
+        if !matches!(kind, Kind::List | Kind::Set | Kind::ZSet | Kind::Hash) {
+            return None;
+        }
+        // Room for the elements the header states (up to a bound: headers can lie).
+        let n = k.len.unwrap_or(0).min(RESERVED_ELEMENTS) as usize;
+        let strings = if kind == Kind::Hash { 2 * n } else { n };
+        let packed = Packed {
+            data: Vec::with_capacity(strings * 16),
+            ends: Vec::with_capacity(strings),
+            scores: Vec::with_capacity(if kind == Kind::ZSet { n } else { 0 }),
+            ..Packed::default()
+        };
+        Some(PackedKey {
             db: k.db,
             key: k.key.to_vec(),
             kind,
             expire_at_ms: k.expire_at_ms,
             meta: k.meta.to_vec(),
-            packed: Packed::default(),
+            packed,
         })
     }
 
