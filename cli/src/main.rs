@@ -18,6 +18,7 @@ macro_rules! stderr {
     }};
 }
 
+mod alloc;
 mod args;
 mod cmd;
 mod exit;
@@ -35,6 +36,7 @@ use crate::args::{Cli, Command};
 use crate::exit::Code;
 
 fn main() -> ExitCode {
+    alloc::tune();
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Info(a) => cmd::info::run(a, cli.quiet),
