@@ -104,8 +104,6 @@ pub fn run_restore(args: &[&str]) -> Output {
     Command::new(rdbkit_bin()).arg("restore").args(args).env_remove("REDISCLI_AUTH").output().expect("run rdbkit")
 }
 
-/// The installed Redis 7, or `None` after printing "skipping" (a failure when servers
-/// are required).
 /// Every installed server (all the expected ones under RDBKIT_REQUIRE_SERVERS=1);
 /// `None`, after a note, when there are none.
 pub fn installed_servers() -> Option<Vec<testkit::ServerBin>> {
@@ -124,6 +122,8 @@ pub fn check_each_server(check: impl Fn(&testkit::ServerBin) -> anyhow::Result<(
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// The installed Redis 7, or `None` after printing "skipping" (a failure when servers
+/// are required).
 pub fn redis7() -> Option<testkit::ServerBin> {
     let all = testkit::require_all().expect("servers (RDBKIT_REQUIRE_SERVERS)");
     let found = all.into_iter().find(|s| s.flavor == testkit::Flavor::Redis && s.version.0 == 7);

@@ -52,8 +52,10 @@ pub struct WriterOptions {
     pub db_sizes: Option<BTreeMap<u64, (u64, u64)>>,
     /// When the source file has the target's own version and dialect, copy each value
     /// as it is stored instead of decoding and re-encoding it: it already is in a form
-    /// that server writes, and copying is many times faster. The reader must then run
-    /// with [`crate::ReaderOptions::raw_values`].
+    /// that server writes, and copying is many times faster. From a file of another
+    /// version, copy the values the target would write in the same form (long strings,
+    /// big plain sets, hashes and sorted sets), so that they are not held decoded. The
+    /// reader must then run with [`crate::ReaderOptions::raw_values`].
     pub copy_stored_values: bool,
 }
 
@@ -378,8 +380,11 @@ impl<W: Write> Visitor for RdbWriter<W> {
     fn key_start(&mut self, k: &KeyStart<'_>) -> std::result::Result<Visit, VisitError> {
         self.key.begin(k);
         self.stored = None;
-        self.want_stored =
-            self.copy_stored && self.options.target.loads_as_is(k.rdb_type, self.source_valkey, !k.meta.is_empty());
+        let t = &self.options.target;
+        // Same version: every value the target loads as it is. Another version: only
+        // those the target would write in the same form (big ones, held in pieces no more).
+        let copy = self.copy_stored || (self.options.copy_stored_values && t.writes_as_stored(k.rdb_type, k.len));
+        self.want_stored = copy && t.loads_as_is(k.rdb_type, self.source_valkey, !k.meta.is_empty());
         Ok(if self.want_stored { Visit::Raw } else { Visit::Value })
     }
 

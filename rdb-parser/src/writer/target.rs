@@ -61,6 +61,12 @@ pub struct Target {
     pub thresholds: Thresholds,
 }
 
+/// Strings this long are copied as stored into a file of another version.
+const PLAIN_STRING_BYTES: u64 = 1 << 20;
+/// Sets, hashes and sorted sets with more elements than this (and than the target's
+/// thresholds) are copied as stored into a file of another version.
+const PLAIN_ELEMENTS: u64 = 1 << 16;
+
 /// Known servers: name, RDB version written, version string for AUX.
 const SERVERS: &[(&str, u32, &str)] = &[
     ("redis-3.0", 6, "3.0.7"),
@@ -202,6 +208,24 @@ impl Target {
             && crate::types::RdbType::from_byte(ty.byte(), self.header.dialect) == Some(ty)
             && (ty != crate::types::RdbType::Module2 || source_valkey == self.is_valkey())
             && (!has_meta || self.has_key_meta())
+    }
+
+    /// Whether the target server, given a value of `ty` whose header states `len`
+    /// (bytes of a string, elements of a collection), writes it in that same plain form:
+    /// a long string, or a set, hash or sorted set with more elements than any compact
+    /// encoding holds. Its stored bytes then serve a file of another version as they are.
+    pub(crate) fn writes_as_stored(&self, ty: crate::types::RdbType, len: Option<u64>) -> bool {
+        use crate::types::RdbType::{Hash, Set, String, ZSet2, ZSetText};
+        let Some(len) = len else { return false };
+        let th = &self.thresholds;
+        let beyond = |limit: usize| len > PLAIN_ELEMENTS && len > limit as u64;
+        match ty {
+            String => len >= PLAIN_STRING_BYTES,
+            Set => beyond(th.set_intset_entries.max(th.set_listpack_entries)),
+            Hash => beyond(th.hash_entries),
+            ZSetText | ZSet2 => beyond(th.zset_entries),
+            _ => false,
+        }
     }
 
     /// The stream format the target writes: 1 (RDB 9), 2 (10), 3 (11, 12, Valkey), 4 (13),

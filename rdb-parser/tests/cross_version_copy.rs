@@ -1,0 +1,91 @@
+//! Writing for another version with stored values copied: long strings and big plain
+//! sets, hashes and sorted sets go out as they were stored (not held decoded, not
+//! re-encoded); small values still take the target server's own encodings.
+
+mod common;
+
+use common::Rdb;
+use rdb_parser::{Entries, Entry, RdbReader, RdbType, RdbWriter, ReaderOptions, Target, Value, WriterOptions};
+
+/// Elements of each big collection: above the 65,536 from which values are copied.
+const BIG: u64 = 70_000;
+
+/// A member that the writer would LZF-compress (so that a re-encoded value differs from
+/// the stored one, which keeps it plain).
+fn member(i: u64) -> Vec<u8> {
+    format!("member-member-member-member-{i:08}").into_bytes()
+}
+
+/// A value stored as `ty`: `count` elements of `per` strings each.
+fn plain_value(count: u64, per: usize, score: bool) -> Vec<u8> {
+    let mut r = Rdb::new("REDIS0010").len(count);
+    for i in 0..count {
+        for _ in 0..per {
+            r = r.str(&member(i));
+        }
+        if score {
+            r = r.f64le(i as f64 / 4.0);
+        }
+    }
+    r.buf.split_off(9)
+}
+
+/// The keys of `file` and their values (not how they were stored; sorted sets by
+/// member, as servers write them in reverse order).
+fn read(file: &[u8]) -> Vec<(Vec<u8>, Value)> {
+    let entries: Vec<Entry> =
+        Entries::new(RdbReader::new(file)).collect::<Result<_, _>>().unwrap_or_else(|e| panic!("reads: {e}"));
+    let normal = |v: Value| match v {
+        Value::ZSet(mut m) => {
+            m.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::ZSet(m)
+        }
+        v => v,
+    };
+    entries.into_iter().map(|e| (e.key, normal(e.value))).collect()
+}
+
+/// Whether `hay` holds `needle` starting where it holds needle's first 64 bytes.
+fn holds(hay: &[u8], needle: &[u8]) -> bool {
+    let head = &needle[..64.min(needle.len())];
+    hay.windows(head.len()).enumerate().any(|(at, w)| w == head && hay.get(at..at + needle.len()) == Some(needle))
+}
+
+#[test]
+fn big_plain_values_are_copied_into_a_file_of_another_version() {
+    let long_string: Vec<u8> = b"abcdefgh".repeat(200_000);
+    let mut stored_string = Vec::new();
+    common::put_len(&mut stored_string, long_string.len() as u64);
+    stored_string.extend_from_slice(&long_string);
+    let big: [(RdbType, &[u8], Vec<u8>); 4] = [
+        (RdbType::Set, b"set", plain_value(BIG, 1, false)),
+        (RdbType::Hash, b"hash", plain_value(BIG, 2, false)),
+        (RdbType::ZSet2, b"zset", plain_value(BIG, 1, true)),
+        (RdbType::String, b"string", stored_string),
+    ];
+    let mut src = Rdb::new("REDIS0010").byte(0xfe).len(0);
+    for (ty, key, value) in &big {
+        src = src.byte(ty.byte()).str(key).raw(value);
+    }
+    // A small set of integers: the target writes it as an intset.
+    let src = src.byte(RdbType::Set.byte()).str(b"small").len(2).str(b"1").str(b"2").finish();
+
+    let mut options = WriterOptions::new(Target::named("redis-6.2").expect("known target"));
+    options.copy_stored_values = true;
+    let mut w = RdbWriter::new(Vec::new(), options).expect("header");
+    let mut r = RdbReader::with_options(&src[..], ReaderOptions { raw_values: true, ..Default::default() });
+    r.read_all(&mut w).expect("write");
+    let out = w.finish().expect("finish").out;
+
+    assert_eq!(&out[..9], b"REDIS0009");
+    assert_eq!(read(&out), read(&src), "same data");
+    for (ty, key, value) in &big {
+        let mut record = vec![ty.byte()];
+        common::put_len(&mut record, key.len() as u64);
+        record.extend_from_slice(key);
+        record.extend_from_slice(value);
+        assert!(holds(&out, &record), "{}: copied as stored", String::from_utf8_lossy(key));
+    }
+    let small = [&[RdbType::SetIntset.byte(), 5][..], b"small"].concat();
+    assert!(holds(&out, &small), "the small set is re-encoded as an intset");
+}
