@@ -16,7 +16,8 @@ fn member(i: u64) -> Vec<u8> {
     format!("member-member-member-member-{i:08}").into_bytes()
 }
 
-/// A value stored as `ty`: `count` elements of `per` strings each.
+/// The stored bytes of a plain set (`per` 1), hash (`per` 2) or sorted set (`score`):
+/// `count` elements of `per` strings each.
 fn plain_value(count: u64, per: usize, score: bool) -> Vec<u8> {
     let mut r = Rdb::new("REDIS0010").len(count);
     for i in 0..count {

@@ -382,7 +382,7 @@ impl<W: Write> Visitor for RdbWriter<W> {
         self.stored = None;
         let t = &self.options.target;
         // Same version: every value the target loads as it is. Another version: only
-        // those the target would write in the same form (big ones, held in pieces no more).
+        // those the target would write in the same form (big ones, not held decoded).
         let copy = self.copy_stored || (self.options.copy_stored_values && t.writes_as_stored(k.rdb_type, k.len));
         self.want_stored = copy && t.loads_as_is(k.rdb_type, self.source_valkey, !k.meta.is_empty());
         Ok(if self.want_stored { Visit::Raw } else { Visit::Value })
