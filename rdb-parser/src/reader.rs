@@ -3,7 +3,7 @@
 use std::io::Read;
 
 use crate::context::{Buf, Ctx, Gate};
-use crate::defer::{deferrable, Deferred};
+use crate::defer::{deferrable, stated_len, Deferred};
 use crate::error::{Error, ErrorKind, Result};
 use crate::header::{Dialect, Header};
 use crate::model::KeyMeta;
@@ -416,7 +416,8 @@ fn read_key<R: Read, V: Visitor>(
     let mut g = Gate::new(v, start);
     if let Some(d) = deferred {
         if deferrable(&mut cx.src, rdb_type).map_err(|e| e.with_key(key))? {
-            g.begin(&head, None).map_err(|e| e.with_key(key))?;
+            let len = stated_len(&mut cx.src, rdb_type).map_err(|e| e.with_key(key))?;
+            g.begin(&head, len).map_err(|e| e.with_key(key))?;
             let empty = if g.skips() {
                 d.step(cx, &head).map_err(|e| e.with_key(key))?;
                 Some(false)

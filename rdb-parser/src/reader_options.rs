@@ -25,7 +25,8 @@ pub struct ReaderOptions {
     /// intsets, zipmaps, quicklists, LZF strings, plain sets, hashes and sorted sets
     /// with binary scores) or only copies ([`crate::Visit::Raw`], with `raw_values`) on
     /// a second thread. Errors stay the same (the first damage in the file). For those
-    /// keys [`KeyStart::len`] is `None` and [`KeyEnd::elements`] is 0; skipped ones have
+    /// keys [`KeyStart::len`] is `None` (an LZF string's is its stated uncompressed
+    /// length) and [`KeyEnd::elements`] is 0; skipped ones have
     /// [`KeyEnd::empty`] false and are counted in [`Visitor::deferred_empty`] before
     /// [`Visitor::end`] when empty, copied ones say whether they are empty.
     pub defer_checks: bool,

@@ -52,6 +52,47 @@ fn holds(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(head.len()).enumerate().any(|(at, w)| w == head && hay.get(at..at + needle.len()) == Some(needle))
 }
 
+/// `src` written for Redis 6.2 with stored values copied where they can be.
+fn write_for_redis_6_2(src: &[u8], defer_checks: bool) -> Vec<u8> {
+    let mut options = WriterOptions::new(Target::named("redis-6.2").expect("known target"));
+    options.copy_stored_values = true;
+    let mut w = RdbWriter::new(Vec::new(), options).expect("header");
+    let reading = ReaderOptions { raw_values: true, defer_checks, ..Default::default() };
+    RdbReader::with_options(src, reading).read_all(&mut w).expect("write");
+    w.finish().expect("finish").out
+}
+
+/// A stored LZF string of `repeats` times "abcdefgh" made of 8-byte back-references
+/// (4x smaller; the writer's own encoder would use 264-byte ones, so a re-encoded
+/// string differs from this one).
+fn lzf_string(repeats: usize) -> Vec<u8> {
+    let mut packed = vec![7];
+    packed.extend_from_slice(b"abcdefgh");
+    for _ in 1..repeats {
+        // Length 8 (stored as 8 - 2 in the top 3 bits), from 8 bytes back (7).
+        packed.extend_from_slice(&[6 << 5, 7]);
+    }
+    let mut stored = vec![0xc3];
+    common::put_len(&mut stored, packed.len() as u64);
+    common::put_len(&mut stored, 8 * repeats as u64);
+    stored.extend_from_slice(&packed);
+    stored
+}
+
+#[test]
+fn a_long_lzf_string_is_copied_when_its_checks_are_deferred() {
+    // 1.6 MB once decompressed, 400 KB stored: small enough to be checked on the other
+    // thread, long enough to be copied.
+    let value = lzf_string(200_000);
+    let src = Rdb::new("REDIS0010").byte(0xfe).len(0).byte(RdbType::String.byte()).str(b"lzf").raw(&value).finish();
+    for defer_checks in [false, true] {
+        let out = write_for_redis_6_2(&src, defer_checks);
+        assert_eq!(read(&out), read(&src), "same data");
+        let record = [&[RdbType::String.byte(), 3][..], b"lzf", &value].concat();
+        assert!(holds(&out, &record), "copied as stored (deferred checks: {defer_checks})");
+    }
+}
+
 #[test]
 fn big_plain_values_are_copied_into_a_file_of_another_version() {
     let long_string: Vec<u8> = b"abcdefgh".repeat(200_000);
@@ -71,12 +112,7 @@ fn big_plain_values_are_copied_into_a_file_of_another_version() {
     // A small set of integers: the target writes it as an intset.
     let src = src.byte(RdbType::Set.byte()).str(b"small").len(2).str(b"1").str(b"2").finish();
 
-    let mut options = WriterOptions::new(Target::named("redis-6.2").expect("known target"));
-    options.copy_stored_values = true;
-    let mut w = RdbWriter::new(Vec::new(), options).expect("header");
-    let mut r = RdbReader::with_options(&src[..], ReaderOptions { raw_values: true, ..Default::default() });
-    r.read_all(&mut w).expect("write");
-    let out = w.finish().expect("finish").out;
+    let out = write_for_redis_6_2(&src, false);
 
     assert_eq!(&out[..9], b"REDIS0009");
     assert_eq!(read(&out), read(&src), "same data");

@@ -96,6 +96,16 @@ pub(crate) fn deferrable<R: Read>(src: &mut Source<R>, t: RdbType) -> Result<boo
     }
 }
 
+/// The length a deferred value of type `t` states before its elements, as
+/// [`crate::KeyStart::len`] gives it: an LZF string's uncompressed length (a writer
+/// copies long strings as stored); `None` for the other deferred values.
+pub(crate) fn stated_len<R: Read>(src: &mut Source<R>, t: RdbType) -> Result<Option<u64>> {
+    match shape(t) {
+        Some(Shape::LzfString) => Ok(probe::lzf_string_len(src.peek_up_to(probe::SIZE_HEAD)?)),
+        _ => Ok(None),
+    }
+}
+
 /// A visitor that skips every key.
 struct SkipAll;
 

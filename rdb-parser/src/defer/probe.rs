@@ -28,6 +28,16 @@ pub(super) fn large(shape: Shape, head: &[u8]) -> bool {
     stated.unwrap_or(false)
 }
 
+/// The uncompressed length an LZF-compressed string's header states (`None` for other
+/// strings and cut headers).
+pub(super) fn lzf_string_len(head: &[u8]) -> Option<u64> {
+    if head.first() != Some(&LZF_STRING) {
+        return None;
+    }
+    let (_clen, used) = length(&head[1..])?;
+    length(&head[1 + used..]).map(|(ulen, _)| ulen)
+}
+
 /// The bytes a stored string states it takes after its header (compressed ones: the
 /// compressed length).
 fn stored_bytes(head: &[u8]) -> Option<u64> {
