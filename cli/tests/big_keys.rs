@@ -110,16 +110,25 @@ fn check_server(server: &ServerBin) -> anyhow::Result<()> {
     assert_eq!(out.status.code(), Some(0), "{}: {}", server.name(), describe(&out));
     let array: Vec<Value> = serde_json::from_slice(&out.stdout)?;
     assert_eq!(array, parsed, "{}: --to json holds the NDJSON records", server.name());
-    check_older_target(server, &mut conn, &dump)
+    check_other_targets(server, &mut conn, &dump)
 }
 
-/// Writes `dump` for the oldest installed server of `server`'s family and compares each
-/// key's DEBUG DIGEST-VALUE there with the origin's (`conn`). The stream (whose newer
-/// metadata an older server drops) and hashes with field expiries are left out.
-fn check_older_target(server: &ServerBin, conn: &mut Connection, dump: &Path) -> anyhow::Result<()> {
+/// Writes `dump` for the oldest and the newest other installed server of `server`'s
+/// family and compares each key's DEBUG DIGEST-VALUE there with the origin's (`conn`).
+/// Hashes with field expiries are left out.
+fn check_other_targets(server: &ServerBin, conn: &mut Connection, dump: &Path) -> anyhow::Result<()> {
     let servers = util::installed_servers().unwrap_or_default();
-    let older = servers.iter().filter(|t| t.flavor == server.flavor && t.version < server.version);
-    let Some(target) = older.min_by_key(|t| t.version) else { return Ok(()) };
+    let family = || servers.iter().filter(|t| t.flavor == server.flavor);
+    let oldest = family().filter(|t| t.version < server.version).min_by_key(|t| t.version);
+    let newest = family().filter(|t| t.version > server.version).max_by_key(|t| t.version);
+    for target in oldest.into_iter().chain(newest) {
+        check_target(server, conn, dump, target)?;
+    }
+    Ok(())
+}
+
+/// Writes `dump` for `target`, loads it there and compares the keys' digests.
+fn check_target(server: &ServerBin, conn: &mut Connection, dump: &Path, target: &ServerBin) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let out = dir.path().join("older.rdb");
     let t = format!("{}-{}.{}", target.flavor, target.version.0, target.version.1);
@@ -127,7 +136,8 @@ fn check_older_target(server: &ServerBin, conn: &mut Connection, dump: &Path) ->
     anyhow::ensure!(run.status.code() == Some(0), "{} -> {t}: {}", server.name(), describe(&run));
     let loaded = ServerGuard::start_with_rdb(target, &out)?;
     let mut there = loaded.conn()?;
-    let mut keys = vec!["big:list", "big:set", "big:zset", "big:binary-hash", "big:binary", "big:text", "small"];
+    let mut keys =
+        vec!["big:list", "big:set", "big:zset", "big:binary-hash", "big:binary", "big:text", "big:stream", "small"];
     if !testkit::Features::detect(conn)?.hash_field_ttl() {
         keys.push("big:hash");
     }
@@ -136,7 +146,28 @@ fn check_older_target(server: &ServerBin, conn: &mut Connection, dump: &Path) ->
         let (want, got) = (digest(conn)?, digest(&mut there)?);
         anyhow::ensure!(want == got, "{} -> {t}: {key} differs after loading ({want:?} / {got:?})", server.name());
     }
+    // The digest covers a stream's entries; its consumer group is compared as well.
+    let (want, got) = (stream_group_state(conn)?, stream_group_state(&mut there)?);
+    anyhow::ensure!(want == got, "{} -> {t}: the big stream's group differs ({want:?} / {got:?})", server.name());
     Ok(())
+}
+
+/// What every server version reports of big:stream's consumer groups (name, consumers,
+/// pending count, last delivered ID) and their pending entries (XPENDING's summary).
+fn stream_group_state(c: &mut Connection) -> anyhow::Result<Vec<String>> {
+    let groups: Vec<std::collections::HashMap<String, redis::Value>> =
+        redis::cmd("XINFO").arg("GROUPS").arg("big:stream").query(c)?;
+    let text = |v: Option<&redis::Value>| redis::from_redis_value_ref::<String>(v.unwrap_or(&redis::Value::Nil));
+    let mut state = Vec::new();
+    for g in &groups {
+        for field in ["name", "consumers", "pending", "last-delivered-id"] {
+            state.push(format!("{field}: {:?}", g.get(field)));
+        }
+        let pending: redis::Value = redis::cmd("XPENDING").arg("big:stream").arg(text(g.get("name"))?).query(c)?;
+        state.push(format!("pending: {pending:?}"));
+    }
+    anyhow::ensure!(!groups.is_empty(), "big:stream has no consumer group");
+    Ok(state)
 }
 
 #[test]

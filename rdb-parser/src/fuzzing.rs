@@ -131,3 +131,16 @@ pub fn copy_read_verdict(data: &[u8], defer_checks: bool) -> Result<(Counts, Vec
     read_with(data, &mut copy, defer_checks, true)?;
     Ok((copy.counts, copy.bytes))
 }
+
+/// `data` written for `target` (a [`crate::Target`] name) as `convert --to rdb --target`
+/// writes for another version: stored values copied or rewritten node by node where
+/// they can be, what the target cannot hold left out. The output, or the error.
+pub fn rewrite_verdict(data: &[u8], target: &str, defer_checks: bool) -> Result<Vec<u8>, String> {
+    let target = crate::Target::named(target).ok_or_else(|| format!("unknown target {target}"))?;
+    let mut options = crate::WriterOptions::new(target);
+    options.copy_stored_values = true;
+    options.lossy = true;
+    let mut w = crate::RdbWriter::new(Vec::new(), options).map_err(|e| e.to_string())?;
+    read_with(data, &mut w, defer_checks, true)?;
+    w.finish().map(|s| s.out).map_err(|e| e.to_string())
+}

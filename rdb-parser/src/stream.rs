@@ -8,12 +8,17 @@ use crate::context::{blob_err, Buf, Ctx, Gate};
 use crate::decode::listpack::Listpack;
 use crate::decode::Elem;
 use crate::error::{Error, Result};
+use crate::header::Header;
 use crate::model::{Consumer, IdmpProducer, PendingEntry, StreamGroup, StreamId, StreamIdmp, StreamMeta};
+use crate::prim::Limits;
 use crate::prim::StringOrigin;
+use crate::source::Source;
 use crate::types::RdbType;
 use crate::visitor::KeyStart;
 use crate::visitor::{StreamEntryRef, Visitor};
 
+/// Read buffer of [`split_stored`] (the value is not copied into it whole).
+const SPLIT_BUFFER_BYTES: usize = 64 << 10;
 /// Entry flag: deleted (a tombstone kept in the node).
 const FLAG_DELETED: i64 = 1;
 /// Entry flag: same field names as the master entry.
@@ -22,14 +27,19 @@ const FLAG_SAMEFIELDS: i64 = 2;
 const IDMP_DURATION_S: std::ops::RangeInclusive<u64> = 1..=86_400;
 const IDMP_MAX_ENTRIES: std::ops::RangeInclusive<u64> = 1..=10_000;
 
-pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'_>, g: &mut Gate<'_, V>) -> Result<()> {
-    let format = match head.rdb_type {
+/// The stream format (1-5) of a stream type.
+pub(crate) fn format_of(t: RdbType) -> u8 {
+    match t {
         RdbType::StreamListpacks => 1,
         RdbType::StreamListpacks2 => 2,
         RdbType::StreamListpacks3 => 3,
         RdbType::StreamListpacks4 => 4,
         _ => 5,
-    };
+    }
+}
+
+pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'_>, g: &mut Gate<'_, V>) -> Result<()> {
+    let format = format_of(head.rdb_type);
     g.begin(head, None)?;
     let nodes = cx.count()?;
     let mut last: Option<StreamId> = None;
@@ -58,6 +68,28 @@ pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'_>, g:
         live += read_node(cx, master, &origin, &mut last, g)?;
         g.elements = live;
     }
+    let meta = read_tail(cx, format, last, &mut |group| match g.visitor() {
+        Some(v) => {
+            let r = v.stream_group(group);
+            g.wrap(r)
+        }
+        None => Ok(()),
+    })?;
+    if let Some(v) = g.visitor() {
+        let r = v.stream_meta(&meta);
+        g.wrap(r)?;
+    }
+    Ok(())
+}
+
+/// Reads what follows the nodes of a stream of `format`: its metadata, returned, and its
+/// consumer groups, each passed to `on_group`. `last`: the last entry ID of the nodes.
+fn read_tail<R: Read>(
+    cx: &mut Ctx<R>,
+    format: u8,
+    last: Option<StreamId>,
+    on_group: &mut dyn FnMut(&StreamGroup) -> Result<()>,
+) -> Result<StreamMeta> {
     // The stored length is what XLEN reports. Servers do not check it against the
     // entries, and some real files disagree (XTRIM on 5.x), so it is kept as stored.
     let at = cx.src.offset();
@@ -78,19 +110,34 @@ pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'_>, g:
         if !names.insert(group.name.clone()) {
             return Err(Error::corrupt(at, "duplicate consumer group name"));
         }
-        if let Some(v) = g.visitor() {
-            let r = v.stream_group(&group);
-            g.wrap(r)?;
-        }
+        on_group(&group)?;
     }
     if format >= 4 {
         meta.idmp = Some(read_idmp(cx)?);
     }
-    if let Some(v) = g.visitor() {
-        let r = v.stream_meta(&meta);
-        g.wrap(r)?;
+    Ok(meta)
+}
+
+/// A stored stream value (`raw`, of type `t`) split for copying its nodes into another
+/// stream format: where its nodes end (the node count and the nodes, byte for byte, are
+/// `raw[..end]`), its metadata and its consumer groups.
+pub(crate) fn split_stored(t: RdbType, raw: &[u8]) -> Result<(usize, StreamMeta, Vec<StreamGroup>)> {
+    let header = Header::for_version(9)?;
+    let mut cx = Ctx::new(Source::new(raw, SPLIT_BUFFER_BYTES), Limits::default(), header);
+    for _ in 0..cx.count()? {
+        cx.src.skip_string(&cx.limits, "a stream node key")?;
+        cx.src.skip_string(&cx.limits, "a stream node listpack")?;
     }
-    Ok(())
+    let end = cx.src.offset() as usize;
+    let mut groups = Vec::new();
+    let meta = read_tail(&mut cx, format_of(t), None, &mut |group| {
+        groups.push(group.clone());
+        Ok(())
+    })?;
+    if cx.src.offset() != raw.len() as u64 {
+        return Err(Error::corrupt(cx.src.offset(), "a stored stream has bytes after its metadata"));
+    }
+    Ok((end, meta, groups))
 }
 
 /// Reads one node listpack, delivering its live entries; returns how many there were.

@@ -4,8 +4,11 @@
 
 mod common;
 
-use common::Rdb;
-use rdb_parser::{Entries, Entry, RdbReader, RdbType, RdbWriter, ReaderOptions, Target, Value, WriterOptions};
+use common::{listpack, Lp, Rdb};
+use rdb_parser::{
+    Entries, Entry, KeyStart, RdbReader, RdbType, RdbWriter, ReaderOptions, Target, Value, Visit, VisitError,
+    VisitResult, Visitor, WriterOptions,
+};
 
 /// Elements of each big collection: above the 65,536 from which values are copied.
 const BIG: u64 = 70_000;
@@ -54,10 +57,22 @@ fn holds(hay: &[u8], needle: &[u8]) -> bool {
 
 /// `src` written for Redis 6.2 with stored values copied where they can be.
 fn write_for_redis_6_2(src: &[u8], defer_checks: bool) -> Vec<u8> {
-    let mut options = WriterOptions::new(Target::named("redis-6.2").expect("known target"));
-    options.copy_stored_values = true;
+    write_for("redis-6.2", src, defer_checks)
+}
+
+/// `src` written for `target` with stored values copied where they can be.
+fn write_for(target: &str, src: &[u8], defer_checks: bool) -> Vec<u8> {
+    write_copying(target, src, defer_checks, true)
+}
+
+/// `src` written for `target` (leaving out what it cannot hold), with stored values
+/// copied where they can be when `copy`.
+fn write_copying(target: &str, src: &[u8], defer_checks: bool, copy: bool) -> Vec<u8> {
+    let mut options = WriterOptions::new(Target::named(target).expect("known target"));
+    options.copy_stored_values = copy;
+    options.lossy = true;
     let mut w = RdbWriter::new(Vec::new(), options).expect("header");
-    let reading = ReaderOptions { raw_values: true, defer_checks, ..Default::default() };
+    let reading = ReaderOptions { raw_values: copy, defer_checks, ..Default::default() };
     RdbReader::with_options(src, reading).read_all(&mut w).expect("write");
     w.finish().expect("finish").out
 }
@@ -125,4 +140,83 @@ fn big_plain_values_are_copied_into_a_file_of_another_version() {
     }
     let small = [&[RdbType::SetIntset.byte(), 5][..], b"small"].concat();
     assert!(holds(&out, &small), "the small set is re-encoded as an intset");
+}
+
+/// The node count stated by the list `key` of type `ty` in `file`.
+fn quicklist_nodes(file: &[u8], ty: RdbType, key: &[u8]) -> u8 {
+    let record = [&[ty.byte(), key.len() as u8][..], key].concat();
+    let at = file.windows(record.len()).position(|w| w == record).expect("the list has the expected type");
+    file[at + record.len()]
+}
+
+#[test]
+fn lists_change_node_containers_node_by_node() {
+    // Three small nodes (one plain): written back as three, not merged into one.
+    let mut value = Vec::new();
+    common::put_len(&mut value, 3);
+    for (container, blob) in [
+        (2, listpack(&[Lp::S(b"first"), Lp::I(7), Lp::I(-70_000_000_000)])),
+        (1, b"a plain node".to_vec()),
+        (2, listpack(&[Lp::I(-5), Lp::S(&[b'x'; 300])])),
+    ] {
+        common::put_len(&mut value, container);
+        common::put_len(&mut value, blob.len() as u64);
+        value.extend_from_slice(&blob);
+    }
+    let ty = RdbType::ListQuicklist2.byte();
+    let src = Rdb::new("REDIS0010").byte(0xfe).len(0).byte(ty).str(b"list").raw(&value).finish();
+    for defer_checks in [false, true] {
+        let older = write_for_redis_6_2(&src, defer_checks);
+        assert_eq!(read(&older), read(&src), "same data");
+        assert_eq!(quicklist_nodes(&older, RdbType::ListQuicklist, b"list"), 3, "one ziplist per node");
+        let newer = write_for("redis-7.0", &older, defer_checks);
+        assert_eq!(read(&newer), read(&src), "same data");
+        assert_eq!(quicklist_nodes(&newer, RdbType::ListQuicklist2, b"list"), 3, "one listpack per node");
+    }
+}
+
+/// Keeps the stored bytes of one key's value.
+struct StoredValue<'a> {
+    key: &'a [u8],
+    rdb_type: Option<RdbType>,
+    bytes: Vec<u8>,
+}
+
+impl Visitor for StoredValue<'_> {
+    fn key_start(&mut self, k: &KeyStart<'_>) -> Result<Visit, VisitError> {
+        Ok(if k.key == self.key { Visit::Raw } else { Visit::Skip })
+    }
+
+    fn raw_value(&mut self, rdb_type: RdbType, bytes: &[u8]) -> VisitResult {
+        self.rdb_type = Some(rdb_type);
+        self.bytes = bytes.to_vec();
+        Ok(())
+    }
+}
+
+#[test]
+fn stream_nodes_are_copied_into_another_stream_format() {
+    let mut streams = 0;
+    for dump in common::fixture_dumps() {
+        let src = std::fs::read(&dump).expect("fixture");
+        let mut events = StoredValue { key: b"stream:events", rdb_type: None, bytes: Vec::new() };
+        let reading = ReaderOptions { raw_values: true, ..Default::default() };
+        RdbReader::with_options(&src[..], reading).read_all(&mut events).expect("reads");
+        if matches!(events.rdb_type, None | Some(RdbType::StreamListpacks)) {
+            continue; // No stream of format 2 or later.
+        }
+        streams += 1;
+        // The first node (count, master ID, start of its listpack): the repacked one
+        // would start at the first live entry (the stored one starts at a deleted one).
+        let first_node = &events.bytes[..events.bytes.len().min(256)];
+        for target in ["redis-6.2", "redis-7.0"] {
+            let copied = write_copying(target, &src, true, true);
+            let repacked = write_copying(target, &src, true, false);
+            let what = format!("{} for {target}", dump.display());
+            assert_eq!(read(&copied), read(&repacked), "{what}: same data either way");
+            assert!(holds(&copied, first_node), "{what}: nodes copied as stored");
+            assert!(!holds(&repacked, first_node), "{what}: repacked nodes start elsewhere");
+        }
+    }
+    assert!(streams >= 4, "fixture dumps with streams of format 2+: {streams}");
 }

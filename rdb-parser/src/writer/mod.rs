@@ -11,6 +11,7 @@ mod containers;
 mod dump;
 mod encode;
 mod plain;
+mod quicklist;
 mod stream;
 mod target;
 mod values;
@@ -37,6 +38,15 @@ use values::{encode_value, put_module_ops, Encoded};
 
 /// Capacity of the value buffer kept between keys (a big value's is freed).
 const KEPT_VALUE_BYTES: usize = 1 << 20;
+
+/// How a stored value is rewritten for the target without being decoded whole.
+#[derive(Debug, Clone, Copy)]
+enum Rewrite {
+    /// A quicklist re-encoded node by node as this list type.
+    ListNodes(RdbType),
+    /// A stream: its nodes copied as stored, its metadata written in the target's format.
+    StreamNodes,
+}
 
 /// Writer settings.
 #[derive(Debug, Clone)]
@@ -125,6 +135,10 @@ pub struct RdbWriter<W: Write> {
     want_stored: bool,
     /// The current key's stored value (in `value`), when copied.
     stored: Option<RdbType>,
+    /// How the current key's stored value (in `value`) is rewritten, when it is.
+    rewrite: Option<Rewrite>,
+    /// What follows a rewritten value's copied part (a stream's metadata).
+    tail: Vec<u8>,
     record: Vec<u8>,
     value: Vec<u8>,
     key_losses: Vec<String>,
@@ -158,6 +172,8 @@ impl<W: Write> RdbWriter<W> {
             copy_stored: false,
             want_stored: false,
             stored: None,
+            rewrite: None,
+            tail: Vec::new(),
             record: Vec::new(),
             value: Vec::new(),
             key_losses: Vec::new(),
@@ -221,14 +237,22 @@ impl<W: Write> RdbWriter<W> {
     }
 
     /// Writes the current key (after `key_end`).
-    fn write_key(&mut self) -> std::io::Result<()> {
+    fn write_key(&mut self) -> std::result::Result<(), VisitError> {
         self.preamble()?;
         let t = &self.options.target;
         let (has_aux, has_streams, has_key_meta) = (t.has_aux(), t.has_streams(), t.has_key_meta());
         self.key_losses.clear();
-        let encoded = match self.stored {
-            Some(ty) => Encoded::Value(ty),
-            None => {
+        let mut copied_end = self.value.len();
+        let encoded = match (self.stored, self.rewrite) {
+            (Some(_), Some(Rewrite::ListNodes(to))) => Encoded::Value(to),
+            (Some(from), Some(Rewrite::StreamNodes)) => {
+                copied_end = stream::take_stored(from, &self.value, &mut self.key)?;
+                stream::note_losses(&self.key, t, &mut self.key_losses);
+                self.tail.clear();
+                Encoded::Value(stream::put_meta(&self.key, t, &mut self.tail))
+            }
+            (Some(ty), None) => Encoded::Value(ty),
+            (None, _) => {
                 self.value.clear();
                 encode_value(&self.key, t, self.source_valkey, &mut self.value, &mut self.key_losses)
             }
@@ -284,7 +308,18 @@ impl<W: Write> RdbWriter<W> {
         self.keys += 1;
         self.emit_record()?;
         let value = std::mem::take(&mut self.value);
-        let r = self.emit(&value);
+        let r = match (self.stored, self.rewrite) {
+            (Some(from), Some(Rewrite::ListNodes(to))) => {
+                quicklist::convert(from, &value, to, &mut |piece| self.emit(piece))
+            }
+            (Some(_), Some(Rewrite::StreamNodes)) => {
+                let tail = std::mem::take(&mut self.tail);
+                let r = self.emit(&value[..copied_end]).and_then(|()| self.emit(&tail));
+                self.tail = tail;
+                r.map_err(io_err)
+            }
+            _ => self.emit(&value).map_err(io_err),
+        };
         self.value = value;
         r
     }
@@ -385,6 +420,16 @@ impl<W: Write> Visitor for RdbWriter<W> {
         // those the target would write in the same form (big ones, not held decoded).
         let copy = self.copy_stored || (self.options.copy_stored_values && t.writes_as_stored(k.rdb_type, k.len));
         self.want_stored = copy && t.loads_as_is(k.rdb_type, self.source_valkey, !k.meta.is_empty());
+        // A quicklist whose nodes the target keeps in the other container: re-encoded
+        // node by node from its stored bytes. A stream: nodes copied, metadata rewritten.
+        self.rewrite = None;
+        if !self.want_stored && self.options.copy_stored_values {
+            self.rewrite = match quicklist::converted_type(k.rdb_type, t) {
+                Some(to) => Some(Rewrite::ListNodes(to)),
+                None => stream::copies_nodes(k.rdb_type, t).then_some(Rewrite::StreamNodes),
+            };
+            self.want_stored = self.rewrite.is_some();
+        }
         Ok(if self.want_stored { Visit::Raw } else { Visit::Value })
     }
 
@@ -414,7 +459,7 @@ impl<W: Write> Visitor for RdbWriter<W> {
         if self.want_stored && self.stored.is_none() {
             return Err("copy_stored_values needs a reader with ReaderOptions::raw_values".into());
         }
-        let written = self.write_key().map_err(io_err);
+        let written = self.write_key();
         // A big value's buffer is not kept for the small ones after it.
         self.value.clear();
         self.value.shrink_to(KEPT_VALUE_BYTES);

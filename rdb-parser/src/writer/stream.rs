@@ -16,13 +16,27 @@ const DEFAULT_IDMP_DURATION_S: u64 = 100;
 const DEFAULT_IDMP_MAX_ENTRIES: u64 = 100;
 
 fn source_format(k: &KeyBuf) -> u8 {
-    match k.source_type {
-        Some(RdbType::StreamListpacks) => 1,
-        Some(RdbType::StreamListpacks2) => 2,
-        Some(RdbType::StreamListpacks3) => 3,
-        Some(RdbType::StreamListpacks4) => 4,
-        _ => 5,
-    }
+    k.source_type.map_or(5, crate::stream::format_of)
+}
+
+/// Whether a stream stored as type `from` is written for `t` with its nodes copied as
+/// stored and only its metadata rewritten: the node listpacks are the same in every
+/// format, and the metadata holds all a format 2+ stream needs (from format 1, the
+/// first entry's ID is not in the metadata: those are re-packed).
+pub(crate) fn copies_nodes(from: RdbType, t: &Target) -> bool {
+    from.kind() == crate::types::Kind::Stream
+        && t.has_streams()
+        && (crate::stream::format_of(from) >= 2 || t.stream_format() < 2)
+}
+
+/// Takes the metadata and consumer groups of the stored stream `raw` (of type `from`)
+/// into `k`; returns where its nodes end in `raw` (`raw[..end]`: the node count and the
+/// nodes as stored).
+pub(crate) fn take_stored(from: RdbType, raw: &[u8], k: &mut KeyBuf) -> Result<usize, crate::VisitError> {
+    let (end, meta, groups) = crate::stream::split_stored(from, raw)?;
+    k.stream_meta = meta;
+    k.stream_groups = groups;
+    Ok(end)
 }
 
 /// Whether `idmp` is the state of a stream that never used idempotent producers on a
@@ -41,6 +55,18 @@ fn put_id(out: &mut Vec<u8>, id: StreamId) {
 
 /// Appends the stream value; returns its type byte.
 pub(crate) fn encode(k: &KeyBuf, t: &Target, out: &mut Vec<u8>, losses: &mut Vec<String>) -> RdbType {
+    note_losses(k, t, losses);
+    let nodes = pack_nodes(k, t);
+    put_len(out, nodes.len() as u64);
+    for (master, blob) in &nodes {
+        put_string(out, &master.to_be_bytes());
+        put_string(out, blob);
+    }
+    put_meta(k, t, out)
+}
+
+/// Notes in `losses` what of the stream `k` the target's stream format cannot hold.
+pub(crate) fn note_losses(k: &KeyBuf, t: &Target, losses: &mut Vec<String>) {
     let target = t.stream_format();
     let source = source_format(k);
     let meta = &k.stream_meta;
@@ -57,13 +83,13 @@ pub(crate) fn encode(k: &KeyBuf, t: &Target, out: &mut Vec<u8>, losses: &mut Vec
     if target < 5 && nacked > 0 {
         losses.push(format!("{nacked} NACKed pending entries (XNACK, Redis 8.8 / RDB 14) left out of their groups"));
     }
+}
 
-    let nodes = pack_nodes(k, t);
-    put_len(out, nodes.len() as u64);
-    for (master, blob) in &nodes {
-        put_string(out, &master.to_be_bytes());
-        put_string(out, blob);
-    }
+/// Appends what follows the nodes (metadata, consumer groups) in the target's stream
+/// format; returns the stream type byte.
+pub(crate) fn put_meta(k: &KeyBuf, t: &Target, out: &mut Vec<u8>) -> RdbType {
+    let target = t.stream_format();
+    let meta = &k.stream_meta;
     put_len(out, meta.length);
     put_id(out, meta.last_id);
     if target >= 2 {
