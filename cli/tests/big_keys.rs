@@ -3,8 +3,9 @@
 //! from a compact copy, long strings in pieces of text). Against every real server:
 //! the records must still be exactly what the live server holds.
 //!
-//! Written for an older server (`convert --to rdb --target`), where the big plain values
-//! are copied as stored, every key must load there with the same DEBUG DIGEST-VALUE.
+//! Moved to an older or newer server (`convert --to rdb --target`, where big values are
+//! copied or rewritten node by node, and `restore`, where they go as one payload), every
+//! key must load there with the same DEBUG DIGEST-VALUE.
 //!
 //! With RDBKIT_REQUIRE_SERVERS=1 (CI) a missing server fails the test.
 
@@ -113,28 +114,55 @@ fn check_server(server: &ServerBin) -> anyhow::Result<()> {
     check_other_targets(server, &mut conn, &dump)
 }
 
-/// Writes `dump` for the oldest and the newest other installed server of `server`'s
-/// family and compares each key's DEBUG DIGEST-VALUE there with the origin's (`conn`).
-/// Hashes with field expiries are left out.
+/// Moves `dump` to the same server, the oldest and the newest other installed server of
+/// `server`'s family, each time both as a file written for it (`convert --to rdb
+/// --target`, loaded at start-up) and with `restore` into it, and compares each key's
+/// DEBUG DIGEST-VALUE there with the origin's (`conn`). Hashes with field expiries are
+/// left out.
 fn check_other_targets(server: &ServerBin, conn: &mut Connection, dump: &Path) -> anyhow::Result<()> {
     let servers = util::installed_servers().unwrap_or_default();
     let family = || servers.iter().filter(|t| t.flavor == server.flavor);
     let oldest = family().filter(|t| t.version < server.version).min_by_key(|t| t.version);
     let newest = family().filter(|t| t.version > server.version).max_by_key(|t| t.version);
     for target in oldest.into_iter().chain(newest) {
-        check_target(server, conn, dump, target)?;
+        check_target(server, conn, dump, target, false)?;
+    }
+    for target in std::iter::once(server).chain(oldest) {
+        check_target(server, conn, dump, target, true)?;
     }
     Ok(())
 }
 
-/// Writes `dump` for `target`, loads it there and compares the keys' digests.
-fn check_target(server: &ServerBin, conn: &mut Connection, dump: &Path, target: &ServerBin) -> anyhow::Result<()> {
+/// Writes `dump` for `target` and loads it there (`restore`: restores it into a fresh
+/// one), then compares the keys' digests.
+fn check_target(
+    server: &ServerBin,
+    conn: &mut Connection,
+    dump: &Path,
+    target: &ServerBin,
+    restore: bool,
+) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let out = dir.path().join("older.rdb");
-    let t = format!("{}-{}.{}", target.flavor, target.version.0, target.version.1);
-    let run = rdbkit(&["convert", path_str(dump), "--to", "rdb", "--target", &t, "--lossy", "-o", path_str(&out)]);
-    anyhow::ensure!(run.status.code() == Some(0), "{} -> {t}: {}", server.name(), describe(&run));
-    let loaded = ServerGuard::start_with_rdb(target, &out)?;
+    let t = format!(
+        "{}-{}.{} ({})",
+        target.flavor,
+        target.version.0,
+        target.version.1,
+        ["file", "restore"][restore as usize]
+    );
+    let loaded = if restore {
+        let fresh = ServerGuard::start(target)?;
+        let run = rdbkit(&["restore", "-q", path_str(dump), "--to", &fresh.url(), "--lossy"]);
+        anyhow::ensure!(run.status.code() == Some(0), "{} -> {t}: {}", server.name(), describe(&run));
+        fresh
+    } else {
+        let name = format!("{}-{}.{}", target.flavor, target.version.0, target.version.1);
+        let args = ["convert", path_str(dump), "--to", "rdb", "--target", &name, "--lossy", "-o", path_str(&out)];
+        let run = rdbkit(&args);
+        anyhow::ensure!(run.status.code() == Some(0), "{} -> {t}: {}", server.name(), describe(&run));
+        ServerGuard::start_with_rdb(target, &out)?
+    };
     let mut there = loaded.conn()?;
     let mut keys =
         vec!["big:list", "big:set", "big:zset", "big:binary-hash", "big:binary", "big:text", "big:stream", "small"];

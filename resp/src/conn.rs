@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rustls::{ClientConnection, StreamOwned};
 
-use crate::encode::encode_command;
+use crate::encode::write_command;
 use crate::error::{from_io, Error, Result};
 use crate::frame::{Frame, ParseError};
 use crate::tls::{client_config, server_name, TlsOptions};
@@ -209,11 +209,10 @@ impl Connection {
         self.stream.write_all(bytes).and_then(|()| self.stream.flush()).map_err(|e| from_io(e, self.timeout))
     }
 
-    /// Sends one command without waiting for its reply.
+    /// Sends one command without waiting for its reply (a big one straight from its
+    /// arguments, not copied whole first).
     pub fn send(&mut self, args: &[&[u8]]) -> Result<()> {
-        let mut buf = Vec::new();
-        encode_command(&mut buf, args);
-        self.write_all(&buf)
+        write_command(&mut self.stream, args).and_then(|()| self.stream.flush()).map_err(|e| from_io(e, self.timeout))
     }
 
     /// Sends one command and reads its reply; an error reply becomes [`Error::Server`].

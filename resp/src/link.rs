@@ -98,6 +98,22 @@ impl Link {
         }
     }
 
+    /// Sends one command straight from its arguments, not copied into a batch first (for
+    /// big ones; a cluster's goes through a batch of one).
+    pub fn send_one(&mut self, args: &[&[u8]], route: Route) -> Result<Sent> {
+        match self {
+            Link::Single(c) => {
+                c.send(args)?;
+                Ok(Sent::Waiting(1))
+            }
+            Link::Cluster(_) => {
+                let mut batch = Pipeline::new();
+                batch.push(args);
+                self.send(&batch, &[route])
+            }
+        }
+    }
+
     /// The outcomes of a batch sent with [`Link::send`], in order.
     pub fn receive(&mut self, sent: Sent) -> Result<Vec<Outcome>> {
         match (self, sent) {

@@ -128,11 +128,27 @@ impl<'a> Sender<'a> {
         }
     }
 
-    /// Queues a command; sends the batch when it is full.
+    /// Queues a command; sends the batch when it is full. A command of a batch's size
+    /// or more is sent on its own, straight from its arguments (a big value is then not
+    /// also copied into the batch).
     pub fn push(&mut self, args: &[&[u8]], route: Route, purpose: Purpose) -> resp::Result<()> {
         self.stopped()?;
+        let bytes = args.iter().map(|a| a.len()).sum::<usize>();
+        if bytes >= BATCH_BYTES && self.link.is_some() {
+            return self.send_alone(args, route, purpose, bytes);
+        }
         self.queue(args, route, purpose);
         self.flush_if_full()
+    }
+
+    /// Sends the queued commands, then `args` on its own.
+    fn send_alone(&mut self, args: &[&[u8]], route: Route, purpose: Purpose, bytes: usize) -> resp::Result<()> {
+        self.flush()?;
+        let Some(link) = self.link.as_deref_mut() else { return Ok(()) };
+        let sent = link.send_one(args, route)?;
+        self.in_flight.push_back(InFlight { sent, purposes: vec![purpose], bytes });
+        self.in_flight_bytes += bytes;
+        self.settle()
     }
 
     /// Queues a plain string of the current database, with its DUMP payload (not in a
@@ -265,6 +281,11 @@ impl<'a> Sender<'a> {
         self.batch.clear();
         self.in_flight.push_back(InFlight { sent, purposes, bytes });
         self.in_flight_bytes += bytes;
+        self.settle()
+    }
+
+    /// Reads the replies of the batches beyond the window; queues what is to be sent again.
+    fn settle(&mut self) -> resp::Result<()> {
         while self.in_flight.len() > IN_FLIGHT || (self.in_flight.len() > 1 && self.in_flight_bytes > IN_FLIGHT_BYTES) {
             self.complete_oldest()?;
         }

@@ -4,12 +4,17 @@
 use super::collect::{collect_key_elements, KeyBuf};
 use super::encode::put_len;
 use super::plain::put_uncompressed;
+use super::rewrite::Rewrite;
 use super::target::Target;
 use super::values::{encode_value, put_module_ops, Encoded};
 use crate::crc64::crc64;
 use crate::header::{Dialect, Header};
 use crate::types::{opcode, Kind};
 use crate::visitor::{KeyEnd, VisitResult, Visitor};
+
+/// Stored values up to this size get their LZF strings written out plain (with
+/// [`DumpEncoder::uncompressed`]); larger ones become the payload as they are.
+const SMALL_VALUE_BYTES: usize = 1 << 20;
 
 /// One key turned into a payload.
 pub struct DumpedKey<'a> {
@@ -54,6 +59,8 @@ pub struct DumpEncoder<S> {
     source_valkey: bool,
     payload: Vec<u8>,
     losses: Vec<String>,
+    /// A rewritten stream's metadata.
+    tail: Vec<u8>,
     /// Write the LZF strings of copied values out plain (see [`DumpEncoder::uncompressed`]).
     plain: bool,
     /// The reader hands over stored values (see [`DumpEncoder::stored_values`]).
@@ -73,6 +80,7 @@ impl<S: PayloadSink> DumpEncoder<S> {
             source_valkey,
             payload: Vec::new(),
             losses: Vec::new(),
+            tail: Vec::new(),
             plain: false,
             stored: false,
             copying: false,
@@ -122,9 +130,12 @@ impl<S: PayloadSink> Visitor for DumpEncoder<S> {
 
     fn key_start(&mut self, k: &crate::visitor::KeyStart<'_>) -> Result<crate::visitor::Visit, crate::VisitError> {
         self.key.begin(k);
-        self.copying = self.stored
-            && k.rdb_type.kind() != Kind::String
-            && self.target.loads_as_is(k.rdb_type, self.source_valkey, !k.meta.is_empty());
+        // Strings are decoded (a sink may send them as plain commands), unless long.
+        let long = self.target.writes_as_stored(k.rdb_type, k.len);
+        let t = &self.target;
+        let as_is = (k.rdb_type.kind() != Kind::String || long)
+            && t.loads_as_is(k.rdb_type, self.source_valkey, !k.meta.is_empty());
+        self.copying = self.stored && (as_is || Rewrite::plan(k.rdb_type, t).is_some());
         Ok(if self.copying { crate::visitor::Visit::Raw } else { crate::visitor::Visit::Value })
     }
 
@@ -163,12 +174,43 @@ impl<S: PayloadSink> Visitor for DumpEncoder<S> {
         self.payload.push(0);
         let encoded = match self.key.raw.take() {
             // The stored form is already one the target loads: copy it as it is.
-            Some((ty, raw)) if self.target.loads_as_is(ty, self.source_valkey, !self.key.meta.is_empty()) => {
-                if !(self.plain && put_uncompressed(&mut self.payload, ty, &raw)) {
+            Some((ty, mut raw)) if self.target.loads_as_is(ty, self.source_valkey, !self.key.meta.is_empty()) => {
+                if raw.len() > SMALL_VALUE_BYTES {
+                    // A big one becomes the payload, behind what is written so far: it
+                    // is not held twice (nor has its LZF strings written out plain).
+                    raw.splice(0..0, self.payload.drain(..));
+                    self.payload = raw;
+                } else if !(self.plain && put_uncompressed(&mut self.payload, ty, &raw)) {
                     self.payload.extend_from_slice(&raw);
                 }
                 Encoded::Value(ty)
             }
+            // Rewritten (the stored bytes also come with values visited element by
+            // element: those are encoded from their elements below).
+            Some((from, mut raw)) if self.copying => match Rewrite::plan(from, &self.target) {
+                Some(rewrite) => {
+                    let (k, t) = (&mut self.key, &self.target);
+                    let p = rewrite.prepare(from, &raw, k, t, &mut self.tail, &mut self.losses)?;
+                    match p.stored_prefix() {
+                        // The stored bytes become the payload in place (not held twice).
+                        Some(end) => {
+                            raw.truncate(end);
+                            raw.splice(0..0, self.payload.drain(..));
+                            raw.extend_from_slice(&self.tail);
+                            self.payload = raw;
+                        }
+                        None => {
+                            let payload = &mut self.payload;
+                            p.emit(&raw, &self.tail, &mut |piece| {
+                                payload.extend_from_slice(piece);
+                                Ok(())
+                            })?;
+                        }
+                    }
+                    Encoded::Value(p.ty)
+                }
+                None => return Err("a stored value the target cannot load was handed over".into()),
+            },
             _ => encode_value(&self.key, &self.target, self.source_valkey, &mut self.payload, &mut self.losses),
         };
         match encoded {
@@ -181,6 +223,18 @@ impl<S: PayloadSink> Visitor for DumpEncoder<S> {
             }
             Encoded::Dropped => self.payload.clear(),
         }
+        let sent = self.send();
+        // A big value's buffer is not kept for the small ones after it.
+        if self.payload.capacity() > SMALL_VALUE_BYTES {
+            self.payload = Vec::new();
+        }
+        sent
+    }
+}
+
+impl<S: PayloadSink> DumpEncoder<S> {
+    /// Hands the current key and its payload to the sink.
+    fn send(&mut self) -> VisitResult {
         let k = &self.key;
         let dumped = DumpedKey {
             db: k.db,
@@ -191,7 +245,8 @@ impl<S: PayloadSink> Visitor for DumpEncoder<S> {
             lfu_freq: k.lfu_freq,
             payload: &self.payload,
             losses: &self.losses,
-            string: (k.kind() == Kind::String && k.meta.is_empty()).then(|| k.string()),
+            // Only a string that was decoded (not one copied as stored) is passed on.
+            string: (k.kind() == Kind::String && k.meta.is_empty() && !self.copying).then(|| k.string()),
         };
         self.sink.key(&dumped)
     }

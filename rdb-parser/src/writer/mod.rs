@@ -12,6 +12,7 @@ mod dump;
 mod encode;
 mod plain;
 mod quicklist;
+mod rewrite;
 mod stream;
 mod target;
 mod values;
@@ -34,19 +35,11 @@ use crate::visitor::{KeyEnd, KeyStart, Visit, VisitResult, Visitor};
 use crate::VisitError;
 use collect::KeyBuf;
 use encode::{put_len, put_string};
+use rewrite::{Prepared, Rewrite};
 use values::{encode_value, put_module_ops, Encoded};
 
 /// Capacity of the value buffer kept between keys (a big value's is freed).
 const KEPT_VALUE_BYTES: usize = 1 << 20;
-
-/// How a stored value is rewritten for the target without being decoded whole.
-#[derive(Debug, Clone, Copy)]
-enum Rewrite {
-    /// A quicklist re-encoded node by node as this list type.
-    ListNodes(RdbType),
-    /// A stream: its nodes copied as stored, its metadata written in the target's format.
-    StreamNodes,
-}
 
 /// Writer settings.
 #[derive(Debug, Clone)]
@@ -242,14 +235,13 @@ impl<W: Write> RdbWriter<W> {
         let t = &self.options.target;
         let (has_aux, has_streams, has_key_meta) = (t.has_aux(), t.has_streams(), t.has_key_meta());
         self.key_losses.clear();
-        let mut copied_end = self.value.len();
+        let mut prepared: Option<Prepared> = None;
         let encoded = match (self.stored, self.rewrite) {
-            (Some(_), Some(Rewrite::ListNodes(to))) => Encoded::Value(to),
-            (Some(from), Some(Rewrite::StreamNodes)) => {
-                copied_end = stream::take_stored(from, &self.value, &mut self.key)?;
-                stream::note_losses(&self.key, t, &mut self.key_losses);
-                self.tail.clear();
-                Encoded::Value(stream::put_meta(&self.key, t, &mut self.tail))
+            (Some(from), Some(rewrite)) => {
+                let p = rewrite.prepare(from, &self.value, &mut self.key, t, &mut self.tail, &mut self.key_losses)?;
+                let ty = p.ty;
+                prepared = Some(p);
+                Encoded::Value(ty)
             }
             (Some(ty), None) => Encoded::Value(ty),
             (None, _) => {
@@ -308,18 +300,12 @@ impl<W: Write> RdbWriter<W> {
         self.keys += 1;
         self.emit_record()?;
         let value = std::mem::take(&mut self.value);
-        let r = match (self.stored, self.rewrite) {
-            (Some(from), Some(Rewrite::ListNodes(to))) => {
-                quicklist::convert(from, &value, to, &mut |piece| self.emit(piece))
-            }
-            (Some(_), Some(Rewrite::StreamNodes)) => {
-                let tail = std::mem::take(&mut self.tail);
-                let r = self.emit(&value[..copied_end]).and_then(|()| self.emit(&tail));
-                self.tail = tail;
-                r.map_err(io_err)
-            }
-            _ => self.emit(&value).map_err(io_err),
+        let tail = std::mem::take(&mut self.tail);
+        let r = match prepared {
+            Some(p) => p.emit(&value, &tail, &mut |piece| self.emit(piece)),
+            None => self.emit(&value).map_err(io_err),
         };
+        self.tail = tail;
         self.value = value;
         r
     }
@@ -424,10 +410,7 @@ impl<W: Write> Visitor for RdbWriter<W> {
         // node by node from its stored bytes. A stream: nodes copied, metadata rewritten.
         self.rewrite = None;
         if !self.want_stored && self.options.copy_stored_values {
-            self.rewrite = match quicklist::converted_type(k.rdb_type, t) {
-                Some(to) => Some(Rewrite::ListNodes(to)),
-                None => stream::copies_nodes(k.rdb_type, t).then_some(Rewrite::StreamNodes),
-            };
+            self.rewrite = Rewrite::plan(k.rdb_type, t);
             self.want_stored = self.rewrite.is_some();
         }
         Ok(if self.want_stored { Visit::Raw } else { Visit::Value })
