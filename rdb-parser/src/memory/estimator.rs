@@ -137,8 +137,12 @@ impl Visitor for MemoryVisitor {
     fn key_start(&mut self, k: &KeyStart<'_>) -> Result<Visit, VisitError> {
         let p = self.profile();
         let kind = k.rdb_type.kind();
+        // A string of a stated length beyond an integer's needs no bytes: stepped over
+        // (an LZF one is then only checked, not decompressed).
+        let by_len = k.len.and_then(StringEst::of_len).filter(|_| kind == Kind::String);
+        let visit = if by_len.is_some() { Visit::Skip } else { Visit::Value };
         let value = match kind {
-            Kind::String => Value::String(StringEst::default()),
+            Kind::String => Value::String(by_len.unwrap_or_default()),
             Kind::List => Value::List(ListEst::new(&p, k.rdb_type)),
             Kind::Set => Value::Set(SetEst::new(&p, k.rdb_type)),
             Kind::ZSet => Value::ZSet(ZSetEst::new(&p, k.rdb_type)),
@@ -157,7 +161,7 @@ impl Visitor for MemoryVisitor {
             largest: 0,
             value,
         });
-        Ok(Visit::Value)
+        Ok(visit)
     }
 
     fn string_chunk(&mut self, chunk: &[u8]) -> VisitResult {

@@ -25,6 +25,12 @@ pub(crate) struct StringEst {
 }
 
 impl StringEst {
+    /// The estimate of a string known only by its length, when that is enough: longer
+    /// than any integer's text (the bytes then do not matter).
+    pub(crate) fn of_len(len: u64) -> Option<StringEst> {
+        (len > INT_MAX_CHARS as u64).then(|| StringEst { len, head: Vec::new() })
+    }
+
     pub(crate) fn chunk(&mut self, chunk: &[u8]) {
         self.len += chunk.len() as u64;
         let room = (INT_MAX_CHARS + 1).saturating_sub(self.head.len());
