@@ -48,11 +48,7 @@ pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'_>, g:
     for _ in 0..nodes {
         let at = cx.src.offset();
         cx.string(Buf::A, "a stream node key")?;
-        let raw: [u8; 16] =
-            cx.a.as_slice()
-                .try_into()
-                .map_err(|_| Error::corrupt(at, format!("stream node key has {} bytes, expected 16", cx.a.len())))?;
-        let master = StreamId::from_be_bytes(&raw);
+        let master = master_id(&cx.a, at)?;
         if last_master.is_some_and(|m| m >= master) {
             return Err(Error::corrupt(at, "stream node keys are not in increasing order"));
         }
@@ -123,21 +119,70 @@ fn read_tail<R: Read>(
 /// `raw[..end]`), its metadata and its consumer groups.
 pub(crate) fn split_stored(t: RdbType, raw: &[u8]) -> Result<(usize, StreamMeta, Vec<StreamGroup>)> {
     let header = Header::for_version(9)?;
+    let format = format_of(t);
     let mut cx = Ctx::new(Source::new(raw, SPLIT_BUFFER_BYTES), Limits::default(), header);
+    // Format 1 does not state the first entry's ID: it is read from the first node
+    // that holds a live entry.
+    let mut first_live = None;
     for _ in 0..cx.count()? {
-        cx.src.skip_string(&cx.limits, "a stream node key")?;
-        cx.src.skip_string(&cx.limits, "a stream node listpack")?;
+        if format >= 2 || first_live.is_some() {
+            cx.src.skip_string(&cx.limits, "a stream node key")?;
+            cx.src.skip_string(&cx.limits, "a stream node listpack")?;
+            continue;
+        }
+        let at = cx.src.offset();
+        cx.string(Buf::A, "a stream node key")?;
+        let master = master_id(&cx.a, at)?;
+        let origin = cx.string(Buf::Blob, "a stream node listpack")?;
+        first_live = first_live_entry(master, &cx.blob, &origin)?;
     }
     let end = cx.src.offset() as usize;
     let mut groups = Vec::new();
-    let meta = read_tail(&mut cx, format_of(t), None, &mut |group| {
+    let mut meta = read_tail(&mut cx, format, None, &mut |group| {
         groups.push(group.clone());
         Ok(())
     })?;
+    if format == 1 {
+        meta.first_id = first_live;
+    }
     if cx.src.offset() != raw.len() as u64 {
         return Err(Error::corrupt(cx.src.offset(), "a stored stream has bytes after its metadata"));
     }
     Ok((end, meta, groups))
+}
+
+/// The master ID a node key (read at `at`) holds.
+fn master_id(key: &[u8], at: u64) -> Result<StreamId> {
+    let raw: [u8; 16] = key
+        .try_into()
+        .map_err(|_| Error::corrupt(at, format!("stream node key has {} bytes, expected 16", key.len())))?;
+    Ok(StreamId::from_be_bytes(&raw))
+}
+
+/// The ID of the first live entry of a node listpack (`None` when all are deleted).
+fn first_live_entry(master: StreamId, blob: &[u8], origin: &StringOrigin) -> Result<Option<StreamId>> {
+    let mut lp = Nodes { lp: Listpack::new(blob).map_err(|e| blob_err(origin, "stream node", e))?, origin };
+    let count = lp.uint("the live entry count")?;
+    let deleted = lp.uint("the deleted entry count")?;
+    let master_fields = lp.uint("the master field count")?;
+    // The master fields and the terminator.
+    for _ in 0..=master_fields {
+        lp.elem("a master field")?;
+    }
+    for _ in 0..count.saturating_add(deleted) {
+        let flags = lp.int("entry flags")?;
+        let ms = master.ms.wrapping_add(lp.int("an ID delta")? as u64);
+        let seq = master.seq.wrapping_add(lp.int("an ID delta")? as u64);
+        if flags & FLAG_DELETED == 0 {
+            return Ok(Some(StreamId { ms, seq }));
+        }
+        let values = if flags & FLAG_SAMEFIELDS != 0 { master_fields } else { 2 * lp.uint("a field count")? };
+        // The values (or fields and values), then the entry's element count.
+        for _ in 0..=values {
+            lp.elem("an entry element")?;
+        }
+    }
+    Ok(None)
 }
 
 /// Reads one node listpack, delivering its live entries; returns how many there were.

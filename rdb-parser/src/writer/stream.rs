@@ -21,12 +21,10 @@ fn source_format(k: &KeyBuf) -> u8 {
 
 /// Whether a stream stored as type `from` is written for `t` with its nodes copied as
 /// stored and only its metadata rewritten: the node listpacks are the same in every
-/// format, and the metadata holds all a format 2+ stream needs (from format 1, the
-/// first entry's ID is not in the metadata: those are re-packed).
+/// format (from format 1, the first entry's ID, which later formats state, is read
+/// from the first node).
 pub(crate) fn copies_nodes(from: RdbType, t: &Target) -> bool {
-    from.kind() == crate::types::Kind::Stream
-        && t.has_streams()
-        && (crate::stream::format_of(from) >= 2 || t.stream_format() < 2)
+    from.kind() == crate::types::Kind::Stream && t.has_streams()
 }
 
 /// Takes the metadata and consumer groups of the stored stream `raw` (of type `from`)
