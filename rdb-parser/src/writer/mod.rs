@@ -2,7 +2,9 @@
 //! [`crate::replay_entry`]) shows it for a [`Target`] server.
 //!
 //! Keys are held one at a time, in a compact arena, while the target's encoding is
-//! chosen; everything else goes straight to the output with a running CRC64. Features
+//! chosen (or, with [`WriterOptions::copy_stored_values`], as stored, to be copied or
+//! rewritten piece by piece); everything else goes straight to the output with a
+//! running CRC64. Features
 //! the target cannot represent are collected as [`Loss`]es: with `lossy` off,
 //! [`RdbWriter::finish`] then fails listing them.
 
@@ -57,8 +59,10 @@ pub struct WriterOptions {
     /// as it is stored instead of decoding and re-encoding it: it already is in a form
     /// that server writes, and copying is many times faster. From a file of another
     /// version, copy the values the target would write in the same form (long strings,
-    /// big plain sets, hashes and sorted sets), so that they are not held decoded. The
-    /// reader must then run with [`crate::ReaderOptions::raw_values`].
+    /// big plain sets, hashes and sorted sets), and rewrite lists whose nodes change
+    /// container and streams from their stored bytes (node by node; nodes copied), so
+    /// that none is held decoded. The reader must then run with
+    /// [`crate::ReaderOptions::raw_values`].
     pub copy_stored_values: bool,
 }
 
