@@ -61,7 +61,13 @@ pub(crate) fn read<R: Read, V: Visitor>(cx: &mut Ctx<R>, head: &KeyStart<'_>, g:
             let r = v.stream_node(master, cx.blob.len());
             g.wrap(r)?;
         }
-        live += read_node(cx, master, &origin, &mut last, g)?;
+        live += read_node(cx, master, &origin, &mut last, &mut |entry| match g.visitor() {
+            Some(v) => {
+                let r = v.stream_entry(entry);
+                g.wrap(r)
+            }
+            None => Ok(()),
+        })?;
         g.elements = live;
     }
     let meta = read_tail(cx, format, last, &mut |group| match g.visitor() {
@@ -134,7 +140,10 @@ pub(crate) fn split_stored(t: RdbType, raw: &[u8]) -> Result<(usize, StreamMeta,
         cx.string(Buf::A, "a stream node key")?;
         let master = master_id(&cx.a, at)?;
         let origin = cx.string(Buf::Blob, "a stream node listpack")?;
-        first_live = first_live_entry(master, &cx.blob, &origin)?;
+        read_node(&mut cx, master, &origin, &mut None, &mut |entry| {
+            first_live.get_or_insert(entry.id);
+            Ok(())
+        })?;
     }
     let end = cx.src.offset() as usize;
     let mut groups = Vec::new();
@@ -159,39 +168,14 @@ fn master_id(key: &[u8], at: u64) -> Result<StreamId> {
     Ok(StreamId::from_be_bytes(&raw))
 }
 
-/// The ID of the first live entry of a node listpack (`None` when all are deleted).
-fn first_live_entry(master: StreamId, blob: &[u8], origin: &StringOrigin) -> Result<Option<StreamId>> {
-    let mut lp = Nodes { lp: Listpack::new(blob).map_err(|e| blob_err(origin, "stream node", e))?, origin };
-    let count = lp.uint("the live entry count")?;
-    let deleted = lp.uint("the deleted entry count")?;
-    let master_fields = lp.uint("the master field count")?;
-    // The master fields and the terminator.
-    for _ in 0..=master_fields {
-        lp.elem("a master field")?;
-    }
-    for _ in 0..count.saturating_add(deleted) {
-        let flags = lp.int("entry flags")?;
-        let ms = master.ms.wrapping_add(lp.int("an ID delta")? as u64);
-        let seq = master.seq.wrapping_add(lp.int("an ID delta")? as u64);
-        if flags & FLAG_DELETED == 0 {
-            return Ok(Some(StreamId { ms, seq }));
-        }
-        let values = if flags & FLAG_SAMEFIELDS != 0 { master_fields } else { 2 * lp.uint("a field count")? };
-        // The values (or fields and values), then the entry's element count.
-        for _ in 0..=values {
-            lp.elem("an entry element")?;
-        }
-    }
-    Ok(None)
-}
-
-/// Reads one node listpack, delivering its live entries; returns how many there were.
-fn read_node<R, V: Visitor>(
+/// Reads one node listpack, passing its live entries to `on_entry`; returns how many
+/// there were.
+fn read_node<R>(
     cx: &mut Ctx<R>,
     master: StreamId,
     origin: &StringOrigin,
     last: &mut Option<StreamId>,
-    g: &mut Gate<'_, V>,
+    on_entry: &mut impl FnMut(&StreamEntryRef<'_>) -> Result<()>,
 ) -> Result<u64> {
     let what = "stream node";
     let mut lp = Nodes { lp: Listpack::new(&cx.blob).map_err(|e| blob_err(origin, what, e))?, origin };
@@ -241,10 +225,7 @@ fn read_node<R, V: Visitor>(
         }
         if flags & FLAG_DELETED == 0 {
             live += 1;
-            if let Some(v) = g.visitor() {
-                let r = v.stream_entry(&StreamEntryRef { id, arena, spans });
-                g.wrap(r)?;
-            }
+            on_entry(&StreamEntryRef { id, arena, spans })?;
         }
     }
     if live != count {
