@@ -59,6 +59,9 @@ pub struct DumpEncoder<S> {
     source_valkey: bool,
     payload: Vec<u8>,
     losses: Vec<String>,
+    /// How the current key's stored value is rewritten, when the target does not load
+    /// it as stored.
+    rewrite: Option<Rewrite>,
     /// A rewritten stream's metadata.
     tail: Vec<u8>,
     /// Write the LZF strings of copied values out plain (see [`DumpEncoder::uncompressed`]).
@@ -80,6 +83,7 @@ impl<S: PayloadSink> DumpEncoder<S> {
             source_valkey,
             payload: Vec::new(),
             losses: Vec::new(),
+            rewrite: None,
             tail: Vec::new(),
             plain: false,
             stored: false,
@@ -130,12 +134,13 @@ impl<S: PayloadSink> Visitor for DumpEncoder<S> {
 
     fn key_start(&mut self, k: &crate::visitor::KeyStart<'_>) -> Result<crate::visitor::Visit, crate::VisitError> {
         self.key.begin(k);
-        // Strings are decoded (a sink may send them as plain commands), unless long.
-        let long = self.target.writes_as_stored(k.rdb_type, k.len);
         let t = &self.target;
-        let as_is = (k.rdb_type.kind() != Kind::String || long)
-            && t.loads_as_is(k.rdb_type, self.source_valkey, !k.meta.is_empty());
-        self.copying = self.stored && (as_is || Rewrite::plan(k.rdb_type, t).is_some());
+        let loads = t.loads_as_is(k.rdb_type, self.source_valkey, !k.meta.is_empty());
+        // Strings are decoded (a sink may send them as plain commands), unless long.
+        let long = t.writes_as_stored(k.rdb_type, k.len);
+        let as_is = loads && (k.rdb_type.kind() != Kind::String || long);
+        self.rewrite = if self.stored && !loads { Rewrite::plan(k.rdb_type, t) } else { None };
+        self.copying = self.stored && (as_is || self.rewrite.is_some());
         Ok(if self.copying { crate::visitor::Visit::Raw } else { crate::visitor::Visit::Value })
     }
 
@@ -172,45 +177,39 @@ impl<S: PayloadSink> Visitor for DumpEncoder<S> {
         }
         let type_at = self.payload.len();
         self.payload.push(0);
-        let encoded = match self.key.raw.take() {
+        // Stored bytes also come with values visited element by element: those the target
+        // does not load as stored are encoded from their elements (last arm).
+        let encoded = match (self.key.raw.take(), self.rewrite) {
             // The stored form is already one the target loads: copy it as it is.
-            Some((ty, mut raw)) if self.target.loads_as_is(ty, self.source_valkey, !self.key.meta.is_empty()) => {
+            (Some((ty, raw)), None) if self.target.loads_as_is(ty, self.source_valkey, !self.key.meta.is_empty()) => {
                 if raw.len() > SMALL_VALUE_BYTES {
-                    // A big one becomes the payload, behind what is written so far: it
-                    // is not held twice (nor has its LZF strings written out plain).
-                    raw.splice(0..0, self.payload.drain(..));
-                    self.payload = raw;
+                    // A big one is not held twice (nor has its LZF strings written out plain).
+                    self.payload_ends_with(raw);
                 } else if !(self.plain && put_uncompressed(&mut self.payload, ty, &raw)) {
                     self.payload.extend_from_slice(&raw);
                 }
                 Encoded::Value(ty)
             }
-            // Rewritten (the stored bytes also come with values visited element by
-            // element: those are encoded from their elements below).
-            Some((from, mut raw)) if self.copying => match Rewrite::plan(from, &self.target) {
-                Some(rewrite) => {
-                    let (k, t) = (&mut self.key, &self.target);
-                    let p = rewrite.prepare(from, &raw, k, t, &mut self.tail, &mut self.losses)?;
-                    match p.stored_prefix() {
-                        // The stored bytes become the payload in place (not held twice).
-                        Some(end) => {
-                            raw.truncate(end);
-                            raw.splice(0..0, self.payload.drain(..));
-                            raw.extend_from_slice(&self.tail);
-                            self.payload = raw;
-                        }
-                        None => {
-                            let payload = &mut self.payload;
-                            p.emit(&raw, &self.tail, &mut |piece| {
-                                payload.extend_from_slice(piece);
-                                Ok(())
-                            })?;
-                        }
+            (Some((from, mut raw)), Some(rewrite)) => {
+                let (k, t) = (&mut self.key, &self.target);
+                let p = rewrite.prepare(from, &raw, k, t, &mut self.tail, &mut self.losses)?;
+                match p.stored_prefix() {
+                    // The stored bytes become the payload in place (not held twice).
+                    Some(end) => {
+                        raw.truncate(end);
+                        raw.extend_from_slice(&self.tail);
+                        self.payload_ends_with(raw);
                     }
-                    Encoded::Value(p.ty)
+                    None => {
+                        let payload = &mut self.payload;
+                        p.emit(&raw, &self.tail, &mut |piece| {
+                            payload.extend_from_slice(piece);
+                            Ok(())
+                        })?;
+                    }
                 }
-                None => return Err("a stored value the target cannot load was handed over".into()),
-            },
+                Encoded::Value(p.ty)
+            }
             _ => encode_value(&self.key, &self.target, self.source_valkey, &mut self.payload, &mut self.losses),
         };
         match encoded {
@@ -233,6 +232,13 @@ impl<S: PayloadSink> Visitor for DumpEncoder<S> {
 }
 
 impl<S: PayloadSink> DumpEncoder<S> {
+    /// Appends `bytes` to the payload by moving what the payload holds so far in front of
+    /// them, in their buffer (a big value is then not copied).
+    fn payload_ends_with(&mut self, mut bytes: Vec<u8>) {
+        bytes.splice(0..0, self.payload.drain(..));
+        self.payload = bytes;
+    }
+
     /// Hands the current key and its payload to the sink.
     fn send(&mut self) -> VisitResult {
         let k = &self.key;
