@@ -1,6 +1,11 @@
 //! How the stored values of the types made of RDB strings are laid out: what stepping
 //! over one reads (deferred checks) and where its strings are (payload rewriting).
 
+use std::io::Read;
+
+use crate::error::Result;
+use crate::prim::Limits;
+use crate::source::Source;
 use crate::types::RdbType;
 
 /// How a stored value is laid out: what stepping over it reads.
@@ -39,4 +44,41 @@ pub(crate) fn shape(t: RdbType) -> Option<Shape> {
         RdbType::ZSet2 => Shape::Elements(&["a sorted-set member"], true),
         _ => return None,
     })
+}
+
+/// Steps over a value laid out as `shape`, reading what its decoder reads.
+pub(crate) fn step_over<R: Read>(src: &mut Source<R>, limits: &Limits, shape: Shape) -> Result<()> {
+    const NODE: &str = "a quicklist node";
+    match shape {
+        Shape::LzfString => {
+            let header = src.offset();
+            src.u8("a length")?;
+            src.skip_lzf_body(header, limits, "a string value")
+        }
+        Shape::Blob(what) => src.skip_string(limits, what),
+        Shape::Quicklist => {
+            for _ in 0..src.length()? {
+                src.skip_string(limits, NODE)?;
+            }
+            Ok(())
+        }
+        Shape::Quicklist2 => {
+            for _ in 0..src.length()? {
+                src.length()?;
+                src.skip_string(limits, NODE)?;
+            }
+            Ok(())
+        }
+        Shape::Elements(strings, score) => {
+            for _ in 0..src.length()? {
+                for what in strings {
+                    src.skip_string(limits, what)?;
+                }
+                if score {
+                    src.array::<8>("a binary score")?;
+                }
+            }
+            Ok(())
+        }
+    }
 }

@@ -16,19 +16,30 @@ pub const MIN_BUFFER_BYTES: usize = 16;
 /// running CRC-64 of every byte consumed.
 pub(crate) struct Source<R> {
     inner: R,
-    buf: Box<[u8]>,
+    buf: Vec<u8>,
     /// Next unread byte in `buf`.
     pos: usize,
     /// End of valid data in `buf`.
     end: usize,
     /// `buf[..crc_pos]` is already folded into `crc`.
     crc_pos: usize,
-    /// File offset of `buf[0]`.
+    /// File offset of `buf[0]` (wrapping: a window's buffer may hold more before it than
+    /// the file does, as decompressed key names).
     base: u64,
     crc: Crc64,
+    /// Whether bytes are checksummed (not for copies of values already checksummed).
+    checksum: bool,
     eof: bool,
     /// Bytes consumed since `start_capture`, and where in `buf` the uncopied part starts.
     capture: Option<(Vec<u8>, usize)>,
+}
+
+impl Source<std::io::Empty> {
+    /// A source for values copied out of a file (whose reader checksums them): it reads
+    /// the buffers it is handed ([`Source::swap_buffer`]), without a checksum.
+    pub(crate) fn for_copies() -> Self {
+        Source { checksum: false, ..Source::new(std::io::empty(), 0) }
+    }
 }
 
 impl<R: Read> Source<R> {
@@ -36,12 +47,13 @@ impl<R: Read> Source<R> {
         let cap = buffer_bytes.max(MIN_BUFFER_BYTES);
         Source {
             inner,
-            buf: vec![0u8; cap].into_boxed_slice(),
+            buf: vec![0u8; cap],
             pos: 0,
             end: 0,
             crc_pos: 0,
             base: 0,
             crc: Crc64::new(),
+            checksum: true,
             eof: false,
             capture: None,
         }
@@ -49,7 +61,7 @@ impl<R: Read> Source<R> {
 
     /// Absolute offset of the next unread byte.
     pub(crate) fn offset(&self) -> u64 {
-        self.base + self.pos as u64
+        self.base.wrapping_add(self.pos as u64)
     }
 
     /// CRC-64 of every byte consumed so far.
@@ -60,7 +72,9 @@ impl<R: Read> Source<R> {
 
     fn flush_crc(&mut self) {
         if self.crc_pos < self.pos {
-            self.crc.update(&self.buf[self.crc_pos..self.pos]);
+            if self.checksum {
+                self.crc.update(&self.buf[self.crc_pos..self.pos]);
+            }
             self.crc_pos = self.pos;
         }
     }
@@ -103,7 +117,7 @@ impl<R: Read> Source<R> {
             *from = 0;
         }
         self.buf.copy_within(self.pos..self.end, 0);
-        self.base += self.pos as u64;
+        self.base = self.base.wrapping_add(self.pos as u64);
         self.end -= self.pos;
         self.pos = 0;
         self.crc_pos = 0;
@@ -192,21 +206,32 @@ impl<R: Read> Source<R> {
         Ok(&self.buf[self.pos..self.end.min(self.pos + n)])
     }
 
-    /// The inner reader.
-    pub(crate) fn inner_mut(&mut self) -> &mut R {
-        &mut self.inner
+    /// Swaps the buffer with `bytes`, which then holds every byte there is to read
+    /// ([`Source::window`] picks them): values copied out of a file are read where they
+    /// lie. Swapping back returns the buffer.
+    pub(crate) fn swap_buffer(&mut self, bytes: &mut Vec<u8>) {
+        if bytes.len() < MIN_BUFFER_BYTES {
+            bytes.resize(MIN_BUFFER_BYTES, 0);
+        }
+        std::mem::swap(&mut self.buf, bytes);
+        self.window(0, 0..0);
     }
 
-    /// Starts over on new input: `set` replaces it through the inner reader, and the
-    /// first byte it yields has file offset `base` (the checksum starts afresh).
-    pub(crate) fn restart(&mut self, base: u64, set: impl FnOnce(&mut R)) {
-        set(&mut self.inner);
-        self.pos = 0;
-        self.end = 0;
-        self.crc_pos = 0;
-        self.base = base;
-        self.crc = Crc64::new();
-        self.eof = false;
+    /// The whole buffer (see [`Source::swap_buffer`]).
+    pub(crate) fn buffer(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Reads `buf[range]` next, as the bytes at file offset `at` and the last there are.
+    pub(crate) fn window(&mut self, at: u64, range: std::ops::Range<usize>) {
+        self.pos = range.start;
+        self.end = range.end;
+        self.crc_pos = range.start;
+        self.base = at.wrapping_sub(range.start as u64);
+        if self.checksum {
+            self.crc = Crc64::new();
+        }
+        self.eof = true;
         self.capture = None;
     }
 

@@ -23,14 +23,14 @@ use std::thread::JoinHandle;
 use crate::context::{Ctx, Gate};
 use crate::error::{Error, ErrorKind, Result, VisitError};
 use crate::header::Header;
-use crate::layout::{shape, Shape};
+use crate::layout::{shape, step_over, Shape};
 use crate::prim::{Limits, LZF_STRING};
 use crate::source::Source;
 use crate::types::RdbType;
 use crate::values::read_value;
 use crate::visitor::{KeyStart, Visit, Visitor};
 
-mod probe;
+pub(crate) mod probe;
 
 /// Values stored in more bytes than this are checked on the reading thread.
 const MAX_JOB_BYTES: usize = 1 << 20;
@@ -44,45 +44,6 @@ const MAX_COPY_NODES: u64 = 128;
 const BATCH_BYTES: usize = 256 << 10;
 /// Batches waiting for the checker.
 const IN_FLIGHT: usize = 2;
-/// Read buffer of a checker's source (values pass through it).
-const CHECK_BUFFER_BYTES: usize = 64 << 10;
-
-/// Steps over a value laid out as `shape`, reading what its decoder reads.
-fn step_over<R: Read>(src: &mut Source<R>, limits: &Limits, shape: Shape) -> Result<()> {
-    const NODE: &str = "a quicklist node";
-    match shape {
-        Shape::LzfString => {
-            let header = src.offset();
-            src.u8("a length")?;
-            src.skip_lzf_body(header, limits, "a string value")
-        }
-        Shape::Blob(what) => src.skip_string(limits, what),
-        Shape::Quicklist => {
-            for _ in 0..src.length()? {
-                src.skip_string(limits, NODE)?;
-            }
-            Ok(())
-        }
-        Shape::Quicklist2 => {
-            for _ in 0..src.length()? {
-                src.length()?;
-                src.skip_string(limits, NODE)?;
-            }
-            Ok(())
-        }
-        Shape::Elements(strings, score) => {
-            for _ in 0..src.length()? {
-                for what in strings {
-                    src.skip_string(limits, what)?;
-                }
-                if score {
-                    src.array::<8>("a binary score")?;
-                }
-            }
-            Ok(())
-        }
-    }
-}
 
 /// Whether the value of type `t` that comes next is one whose checks can be deferred
 /// (for strings: only LZF-compressed ones; the others cost nothing to check), and small
@@ -115,23 +76,6 @@ impl Visitor for SkipAll {
     }
 }
 
-/// Input of a checker: a window of bytes it owns.
-#[derive(Default)]
-struct Window {
-    data: Vec<u8>,
-    pos: usize,
-    end: usize,
-}
-
-impl Read for Window {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = buf.len().min(self.end - self.pos);
-        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
 /// Where one deferred value is, in a batch and in the file.
 struct Job {
     db: u64,
@@ -154,7 +98,8 @@ struct Batch {
 
 /// Decodes and checks values with the ordinary decoders, skipping their elements.
 struct Checker {
-    cx: Ctx<Window>,
+    /// Reads a batch's bytes in place (they are its buffer while it is checked).
+    cx: Ctx<std::io::Empty>,
     /// The key of the value being checked.
     key: Vec<u8>,
     /// Empty collections found, per database.
@@ -163,11 +108,11 @@ struct Checker {
 
 impl Checker {
     fn new(limits: Limits, header: Header) -> Checker {
-        let src = Source::new(Window::default(), CHECK_BUFFER_BYTES);
+        let src = Source::for_copies();
         Checker { cx: Ctx::new(src, limits, header), key: Vec::new(), empty: BTreeMap::new() }
     }
 
-    /// Checks the value of `job`, whose bytes the checker's window holds, and counts it
+    /// Checks the value of `job`, whose bytes the checker's buffer holds, and counts it
     /// when it is an empty collection.
     fn check(&mut self, job: &Job) -> Result<()> {
         if self.elements(job)? == 0 && job.rdb_type != RdbType::String {
@@ -178,14 +123,9 @@ impl Checker {
 
     /// Checks the value of `job` and returns how many elements it holds.
     fn elements(&mut self, job: &Job) -> Result<u64> {
-        let (pos, end) = job.value;
-        let key = &mut self.key;
-        self.cx.src.restart(job.value_at, |w| {
-            key.clear();
-            key.extend_from_slice(&w.data[job.key.0..job.key.1]);
-            w.pos = pos;
-            w.end = end;
-        });
+        self.key.clear();
+        self.key.extend_from_slice(&self.cx.src.buffer()[job.key.0..job.key.1]);
+        self.cx.src.window(job.value_at, job.value.0..job.value.1);
         let head = KeyStart {
             db: job.db,
             key: &self.key,
@@ -205,9 +145,9 @@ impl Checker {
 
     /// Checks every job of `batch` in order, up to the first failure.
     fn check_batch(&mut self, batch: &mut Batch) -> Result<()> {
-        std::mem::swap(&mut self.cx.src.inner_mut().data, &mut batch.bytes);
+        self.cx.src.swap_buffer(&mut batch.bytes);
         let outcome = batch.jobs.iter().try_for_each(|job| self.check(job));
-        std::mem::swap(&mut self.cx.src.inner_mut().data, &mut batch.bytes);
+        self.cx.src.swap_buffer(&mut batch.bytes);
         outcome
     }
 }
@@ -351,9 +291,10 @@ impl Deferred {
         // The value (perhaps large) moves to the local checker; the queued values before
         // it (at most a batch) are copied into a fresh batch.
         let queued = self.batch.bytes[..job.key.0].to_vec();
-        let local = &mut self.local.cx.src.inner_mut().data;
-        *local = std::mem::replace(&mut self.batch.bytes, queued);
+        let mut bytes = std::mem::replace(&mut self.batch.bytes, queued);
+        self.local.cx.src.swap_buffer(&mut bytes);
         let checked = self.local.elements(&job);
+        self.local.cx.src.swap_buffer(&mut bytes);
         let outcome = match stepped {
             Ok(()) => checked,
             // Damage in the part read comes before the failure to read on.
@@ -362,9 +303,6 @@ impl Deferred {
                 _ => Err(e),
             },
         };
-        let local = &mut self.local.cx.src.inner_mut().data;
-        local.clear();
-        local.shrink_to(2 * BATCH_BYTES);
         outcome
     }
 

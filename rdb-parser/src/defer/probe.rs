@@ -13,13 +13,13 @@ use crate::types::RdbType;
 const HEAD: usize = 10;
 /// Bytes of a stored value's start that hold its size: an LZF string's marker and two
 /// lengths, or one length.
-pub(super) const SIZE_HEAD: usize = 19;
+pub(crate) const SIZE_HEAD: usize = 19;
 
 /// Whether the value laid out as `shape` whose stored bytes start with `head` states a
 /// size over the limits of copying ([`super::MAX_JOB_BYTES`] stored bytes,
 /// [`super::MAX_COPY_NODES`] quicklist nodes, [`super::MAX_COPY_COUNT`] elements).
 /// Headers cut short say nothing.
-pub(super) fn large(shape: Shape, head: &[u8]) -> bool {
+pub(crate) fn large(shape: Shape, head: &[u8]) -> bool {
     let stated = match shape {
         Shape::LzfString | Shape::Blob(_) => stored_bytes(head).map(|n| n > super::MAX_JOB_BYTES as u64),
         Shape::Quicklist | Shape::Quicklist2 => length(head).map(|(n, _)| n > super::MAX_COPY_NODES),
