@@ -37,6 +37,7 @@ pub mod dupkeys;
 mod entries;
 mod error;
 mod escape;
+mod fanout;
 mod filter;
 #[doc(hidden)]
 pub mod fuzzing;

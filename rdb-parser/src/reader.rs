@@ -120,6 +120,11 @@ impl<R: Read> RdbReader<R> {
         }
     }
 
+    /// The limits this reader applies.
+    pub(crate) fn options_limits(&self) -> crate::prim::Limits {
+        self.options.limits
+    }
+
     /// Where a relaxed read stopped early, if it did.
     pub fn stopped(&self) -> Option<Stopped> {
         self.stopped
@@ -170,7 +175,16 @@ impl<R: Read> RdbReader<R> {
 
     /// Reads the next record (the header first), calling the visitor.
     pub fn next_record<V: Visitor>(&mut self, v: &mut V) -> Result<Step> {
-        let step = self.next_record_here(v);
+        self.next_record_via(v, None)
+    }
+
+    /// [`RdbReader::next_record`], with key values handed to `handoff` when given.
+    pub(crate) fn next_record_via<V: Visitor>(
+        &mut self,
+        v: &mut V,
+        handoff: Option<&mut dyn KeyHandoff<R, V>>,
+    ) -> Result<Step> {
+        let step = self.next_record_here(v, handoff);
         let Some(d) = &mut self.deferred else {
             return step;
         };
@@ -195,7 +209,7 @@ impl<R: Read> RdbReader<R> {
         }
     }
 
-    fn next_record_here<V: Visitor>(&mut self, v: &mut V) -> Result<Step> {
+    fn next_record_here<V: Visitor>(&mut self, v: &mut V, handoff: Option<&mut dyn KeyHandoff<R, V>>) -> Result<Step> {
         if self.done {
             return Ok(Step::End);
         }
@@ -330,7 +344,7 @@ impl<R: Read> RdbReader<R> {
                 let mut prefix = std::mem::take(&mut self.prefix);
                 prefix.start.get_or_insert(at);
                 let mut key = std::mem::take(&mut self.key);
-                let r = read_key(cx, self.db, rdb_type, prefix, &mut key, v, self.deferred.as_mut());
+                let r = read_key(cx, self.db, rdb_type, prefix, &mut key, v, self.deferred.as_mut(), handoff);
                 self.key = key;
                 r?;
                 return Ok(Step::Key);
@@ -389,7 +403,15 @@ impl<R: Read> RdbReader<R> {
     }
 }
 
+/// Reads a key's value in place of the reader: [`RdbReader::next_record_via`] hands
+/// each key to it once the name is read.
+pub(crate) trait KeyHandoff<R, V> {
+    /// Reads (or steps over and queues) the value of the key `head`.
+    fn value(&mut self, cx: &mut Ctx<R>, head: &KeyStart<'_>, v: &mut V) -> Result<()>;
+}
+
 /// Reads the key name and value of one key record (`prefix.start`: where it starts).
+#[allow(clippy::too_many_arguments)]
 fn read_key<R: Read, V: Visitor>(
     cx: &mut Ctx<R>,
     db: u64,
@@ -398,6 +420,7 @@ fn read_key<R: Read, V: Visitor>(
     key: &mut Vec<u8>,
     v: &mut V,
     deferred: Option<&mut Deferred>,
+    handoff: Option<&mut dyn KeyHandoff<R, V>>,
 ) -> Result<()> {
     let raw = cx.raw_values;
     let start = prefix.start.unwrap_or_default();
@@ -413,6 +436,9 @@ fn read_key<R: Read, V: Visitor>(
         offset: start,
         meta: &prefix.meta,
     };
+    if let Some(h) = handoff {
+        return h.value(cx, &head, v).map_err(|e| e.with_key(key));
+    }
     let mut g = Gate::new(v, start);
     if let Some(d) = deferred {
         if deferrable(&mut cx.src, rdb_type).map_err(|e| e.with_key(key))? {
@@ -449,10 +475,15 @@ fn read_key<R: Read, V: Visitor>(
     }
     debug_assert!(g.started());
     let elements = g.elements;
-    let kind = rdb_type.kind();
-    let empty = elements == 0
-        && !matches!(kind, crate::Kind::String | crate::Kind::Stream | crate::Kind::Module | crate::Kind::Gcra);
+    let empty = is_empty(rdb_type, elements);
     g.end(&KeyEnd { elements, record_bytes: cx.src.offset() - start, empty }).map_err(|e| e.with_key(key))
+}
+
+/// Whether a value of type `t` that held `elements` is an empty collection (servers
+/// skip those when loading).
+pub(crate) fn is_empty(t: RdbType, elements: u64) -> bool {
+    elements == 0
+        && !matches!(t.kind(), crate::Kind::String | crate::Kind::Stream | crate::Kind::Module | crate::Kind::Gcra)
 }
 
 /// Checks the checksum that follows the EOF opcode.

@@ -95,6 +95,22 @@ impl MemoryVisitor {
         })
     }
 
+    /// A visitor for this dump's keys on another thread: the same options and dump
+    /// facts, the profile fixed as this one's.
+    pub fn fork(&mut self) -> MemoryVisitor {
+        MemoryVisitor {
+            options: self.options,
+            dialect: self.dialect,
+            rdb_version: self.rdb_version,
+            from_aux: self.from_aux,
+            ctime_s: self.ctime_s,
+            profile: Some(self.profile()),
+            open: None,
+            ready: None,
+            loaded: LoadedHashes::default(),
+        }
+    }
+
     /// The version the dump itself names (its `redis-ver` / `valkey-ver` AUX field).
     pub fn dump_version(&self) -> Option<ServerVersion> {
         self.from_aux

@@ -8,6 +8,8 @@ use crate::decode::listpack::Listpack;
 use crate::decode::ziplist::Ziplist;
 use crate::decode::zipmap;
 
+mod trace;
+
 /// Walks a listpack; returns the element count, or `None` when invalid.
 pub fn listpack(blob: &[u8]) -> Option<usize> {
     Listpack::new(blob).ok()?.try_fold(0, |n, e| e.ok().map(|_| n + 1))
@@ -143,4 +145,70 @@ pub fn rewrite_verdict(data: &[u8], target: &str, defer_checks: bool) -> Result<
     let mut w = crate::RdbWriter::new(Vec::new(), options).map_err(|e| e.to_string())?;
     read_with(data, &mut w, defer_checks, true)?;
     w.finish().map(|s| s.out).map_err(|e| e.to_string())
+}
+
+/// Keys of a trace the fanned-out reads leave out: those whose name's hash is odd
+/// (both reads are shown the same choice).
+struct SomeKeys;
+
+impl crate::KeyPredicate for SomeKeys {
+    fn matches(&self, k: &crate::KeyStart<'_>) -> bool {
+        k.key.iter().fold(0u8, |h, b| h.wrapping_mul(31).wrapping_add(*b)) % 2 == 0
+    }
+}
+
+/// Everything a read of `data` shows a visitor (the records other than keys, then the
+/// keys, each callback a line), or the error with its offset and key. `fanned` visits
+/// the values on worker threads ([`crate::RdbReader::read_fanned`]); `all_keys` off
+/// leaves out some keys (they are still checked). The verdict must not depend on
+/// `fanned`.
+pub fn fanned_read_verdict(data: &[u8], fanned: bool, all_keys: bool) -> Result<(Vec<String>, Vec<String>), String> {
+    let options = crate::ReaderOptions {
+        buffer_bytes: 4096,
+        limits: crate::Limits { max_blob_bytes: 1 << 20, max_template_bytes: 1 << 20 },
+        ..Default::default()
+    };
+    let mut reader = crate::RdbReader::with_options(data, options);
+    let everything = crate::KeyFilter::default();
+    let filter: &dyn crate::KeyPredicate = if all_keys { &everything } else { &SomeKeys };
+    let shown = |e: crate::Error| format!("at {}: {e} (key {:?})", e.offset(), e.key());
+    if !fanned {
+        // An ordinary read: the key lines split off the others.
+        let mut v = crate::Filtered::new(trace::Trace::default(), filter);
+        reader.read_all(&mut v).map_err(shown)?;
+        let (keys, others) = split_keys(v.inner.lines);
+        return Ok((others, keys));
+    }
+    let mut main = trace::Trace::default();
+    let mut keys = Vec::new();
+    reader
+        .read_fanned(
+            &mut main,
+            filter,
+            |_| trace::Trace::default(),
+            |w: &mut trace::Trace, out: &mut Vec<String>| out.append(&mut w.lines),
+            |lines| {
+                keys.extend(lines);
+                Ok(())
+            },
+        )
+        .map_err(shown)?;
+    Ok((main.lines, keys))
+}
+
+/// Splits the lines of keys (from `key` to `end`) from the others.
+fn split_keys(lines: Vec<String>) -> (Vec<String>, Vec<String>) {
+    let (mut keys, mut others) = (Vec::new(), Vec::new());
+    let mut in_key = false;
+    for line in lines {
+        in_key |= line.starts_with("key ");
+        let ends = line.starts_with("end ");
+        if in_key {
+            keys.push(line)
+        } else {
+            others.push(line)
+        }
+        in_key &= !ends;
+    }
+    (keys, others)
 }
