@@ -31,9 +31,20 @@ impl Drop for Progress {
 }
 
 impl Input {
-    /// Opens `path` (`-` is stdin). A progress bar is drawn on stderr when it is a
-    /// terminal, the input is a large file, and `quiet` is off.
+    /// Opens `path` (`-` is stdin), read ahead on a second thread. A progress bar is
+    /// drawn on stderr when it is a terminal, the input is a large file, and `quiet` is
+    /// off.
     pub fn open(path: &Path, quiet: bool) -> anyhow::Result<Input> {
+        Input::open_with(path, quiet, true)
+    }
+
+    /// [`Input::open`] for commands that keep every core busy themselves: a file is
+    /// read on the calling thread (reading ahead would only add a copy of each byte).
+    pub fn open_inline(path: &Path, quiet: bool) -> anyhow::Result<Input> {
+        Input::open_with(path, quiet, false)
+    }
+
+    fn open_with(path: &Path, quiet: bool, ahead: bool) -> anyhow::Result<Input> {
         if path == Path::new("-") {
             return Ok(Input {
                 name: "<stdin>".into(),
@@ -56,9 +67,11 @@ impl Input {
             bar
         });
         // Read on a second thread, so reading overlaps with parsing.
-        let reader: Box<dyn Read> = match &progress {
-            Some(bar) => Box::new(ReadAhead::new(bar.wrap_read(file))?),
-            None => Box::new(ReadAhead::new(file)?),
+        let reader: Box<dyn Read> = match (&progress, ahead) {
+            (Some(bar), true) => Box::new(ReadAhead::new(bar.wrap_read(file))?),
+            (Some(bar), false) => Box::new(bar.wrap_read(file)),
+            (None, true) => Box::new(ReadAhead::new(file)?),
+            (None, false) => Box::new(file),
         };
         Ok(Input { name, reader, progress: Progress(progress) })
     }

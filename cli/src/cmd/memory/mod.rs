@@ -10,11 +10,12 @@ mod rows;
 mod summary;
 mod table;
 
+use std::cell::Cell;
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rdb_parser::memory::{MemoryOptions, MemoryVisitor};
-use rdb_parser::{Filtered, RdbReader, Step};
+use rdb_parser::memory::{KeyMemory, MemoryOptions, MemoryVisitor};
+use rdb_parser::{RdbReader, VisitError};
 use serde_json::json;
 
 pub use args::{MemoryArgs, MemoryFormat};
@@ -41,55 +42,57 @@ pub fn run(a: &MemoryArgs, quiet: bool) -> CmdResult {
         (None, None) => None,
     };
     check_distinct(&[("input", &a.file)], &[("-o", a.output.as_deref()), ("--html", a.html.as_deref())])?;
-    let input = Input::open(&a.file, quiet)?;
+    // The keys are visited on every core (rdb_parser's read_fanned).
+    let input = Input::open_inline(&a.file, quiet)?;
     let mut out = Output::create(a.output.as_deref())?;
     let options = MemoryOptions { allocator: a.allocator, server_version: a.server_version };
-    let mut v = Filtered::new(MemoryVisitor::new(options), &filter);
+    let mut v = MemoryVisitor::new(options);
     let need_summary = a.html.is_some() || matches!(a.format, MemoryFormat::Table | MemoryFormat::SummaryJson);
     let tree = seps.as_deref().map(|s| PrefixTree::new(s, usize::from(a.depth), a.max_prefixes as usize));
     let mut summary = Summary::new(a.top, tree);
-    let mut reference_set = false;
-    let mut line = Vec::with_capacity(256);
     if a.format == MemoryFormat::Csv {
         out.write_all(rows::CSV_HEADER.as_bytes())?;
     }
+    // When the dump was written: set from the dump's facts at the first key.
+    let reference = Cell::new(None);
 
     let Input { name, reader, progress } = input;
     let mut r = RdbReader::with_options(reader, super::reader_options(a.read.relaxed));
-    loop {
-        match r.next_record(&mut v).map_err(|e| super::read_error(e, &name))? {
-            Step::End => break,
-            Step::Record => {}
-            Step::Key => {
-                let Some(k) = v.inner.take() else { continue };
-                if k.size_in_bytes < a.min_bytes {
-                    continue;
-                }
-                line.clear();
-                match a.format {
-                    MemoryFormat::Csv => rows::csv(&mut line, &k),
-                    MemoryFormat::Json => rows::ndjson(&mut line, &k),
-                    MemoryFormat::Table | MemoryFormat::SummaryJson => {}
-                }
-                out.write_all(&line)?;
-                if need_summary {
-                    if !reference_set {
-                        summary.reference_ms = v.inner.dump_time_ms().unwrap_or_else(now_ms);
-                        reference_set = true;
-                    }
-                    summary.add(&k);
-                }
-            }
+    let fork = |v: &mut MemoryVisitor| {
+        reference.set(Some(v.dump_time_ms().unwrap_or_else(now_ms)));
+        v.fork()
+    };
+    let (format, min_bytes) = (a.format, a.min_bytes);
+    let finish = |w: &mut MemoryVisitor, rows: &mut Rows| {
+        let Some(k) = w.take().filter(|k| k.size_in_bytes >= min_bytes) else { return };
+        match format {
+            MemoryFormat::Csv => rows::csv(&mut rows.text, &k),
+            MemoryFormat::Json => rows::ndjson(&mut rows.text, &k),
+            MemoryFormat::Table | MemoryFormat::SummaryJson => {}
         }
-    }
+        if need_summary {
+            rows.keys.push(k);
+        }
+    };
+    let sink = |rows: Rows| -> Result<(), VisitError> {
+        out.write_all(&rows.text)?;
+        if !rows.keys.is_empty() {
+            summary.reference_ms = reference.get().unwrap_or_default();
+        }
+        for k in &rows.keys {
+            summary.add(k);
+        }
+        Ok(())
+    };
+    r.read_fanned(&mut v, &filter, fork, finish, sink).map_err(|e| super::read_error(e, &name))?;
     super::trailing_bytes(r, &name)?;
     drop(progress);
 
-    let profile = v.inner.profile();
+    let profile = v.profile();
     let about = json!({
         "file": name,
         "server": profile.version().to_string(),
-        "dump_server": v.inner.dump_version().map(|s| s.to_string()),
+        "dump_server": v.dump_version().map(|s| s.to_string()),
         "allocator": profile.allocator().name(),
         "validated": profile.validated(),
         "separators": seps.as_deref().map(String::from_utf8_lossy),
@@ -107,6 +110,13 @@ pub fn run(a: &MemoryArgs, quiet: bool) -> CmdResult {
     }
     out.commit()?;
     Ok(Code::Ok)
+}
+
+/// The rows made of a batch of keys, and the keys when a summary needs them.
+#[derive(Default)]
+struct Rows {
+    text: Vec<u8>,
+    keys: Vec<KeyMemory>,
 }
 
 /// `--by-prefix` characters: ASCII, at least one.
