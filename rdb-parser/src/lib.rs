@@ -30,6 +30,7 @@
 
 mod checks;
 mod context;
+mod copied;
 pub mod crc64;
 mod decode;
 mod defer;

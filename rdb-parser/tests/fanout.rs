@@ -19,30 +19,15 @@ fn same(bytes: &[u8], what: &str, all_keys: bool) {
 #[test]
 fn fanned_reads_show_what_an_ordinary_read_shows() {
     let files = common::fixture_dumps();
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     for f in &files {
         let name = f.display();
         let data = std::fs::read(f).expect("read dump");
         same(&data, &format!("{name}: intact"), true);
         same(&data, &format!("{name}: intact"), false);
         assert!(fanned_read_verdict(&data, true, true).is_ok_and(|(_, keys)| !keys.is_empty()), "{name} reads");
-        let step = (data.len() / 40).max(1);
-        for (i, cut) in (9..data.len()).step_by(step).enumerate() {
-            same(&data[..cut], &format!("{name}: cut at {cut}"), i % 3 != 0);
-        }
-        for i in 0..60 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let at = 9 + (x as usize) % (data.len() - 9);
-            let mut damaged = data.clone();
-            damaged[at] = match x >> 60 {
-                0..=5 => damaged[at] ^ 0xff,
-                6..=10 => damaged[at].wrapping_add(1),
-                _ => (x >> 32) as u8,
-            };
-            same(&damaged, &format!("{name}: byte {at} damaged"), i % 3 != 0);
-        }
+        common::for_each_damaged(&data, 40, 60, 0x9e37_79b9_7f4a_7c15, |what, bytes, i| {
+            same(bytes, &format!("{name}: {what}"), i % 3 != 0);
+        });
     }
 }
 

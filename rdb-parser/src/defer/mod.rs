@@ -21,9 +21,10 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crate::context::{Ctx, Gate};
+use crate::copied::{self, Copied};
 use crate::error::{Error, ErrorKind, Result, VisitError};
 use crate::header::Header;
-use crate::layout::{shape, step_over, Shape};
+use crate::layout::{shape, Shape};
 use crate::prim::{Limits, LZF_STRING};
 use crate::source::Source;
 use crate::types::RdbType;
@@ -82,11 +83,7 @@ struct Job {
     rdb_type: RdbType,
     /// Offset of the key record (for the key's errors).
     record: u64,
-    /// Offset of the value's first byte.
-    value_at: u64,
-    /// The key name, then the value's stored bytes, in the batch.
-    key: (usize, usize),
-    value: (usize, usize),
+    at: Copied,
 }
 
 /// Values for the checker, their bytes back to back.
@@ -123,9 +120,7 @@ impl Checker {
 
     /// Checks the value of `job` and returns how many elements it holds.
     fn elements(&mut self, job: &Job) -> Result<u64> {
-        self.key.clear();
-        self.key.extend_from_slice(&self.cx.src.buffer()[job.key.0..job.key.1]);
-        self.cx.src.window(job.value_at, job.value.0..job.value.1);
+        copied::open(&mut self.cx.src, &job.at, &mut self.key);
         let head = KeyStart {
             db: job.db,
             key: &self.key,
@@ -218,7 +213,7 @@ impl Deferred {
     /// checker, or checks it here when it is large.
     pub(crate) fn step<R: Read>(&mut self, cx: &mut Ctx<R>, head: &KeyStart<'_>) -> Result<()> {
         let (stepped, job) = self.capture(cx, head)?;
-        if stepped.is_ok() && job.value.1 - job.value.0 <= MAX_JOB_BYTES {
+        if stepped.is_ok() && job.at.value_len() <= MAX_JOB_BYTES {
             return self.queue(job);
         }
         if self.check_here(job, stepped)? == 0 && head.rdb_type != RdbType::String {
@@ -240,7 +235,7 @@ impl Deferred {
         if stepped.is_err() {
             return self.check_here(job, stepped).map(|_| false);
         }
-        let bytes = &self.batch.bytes[job.value.0..job.value.1];
+        let bytes = &self.batch.bytes[job.at.value.0..job.at.value.1];
         let known_full = shape(head.rdb_type).and_then(|s| probe::holds_elements(head.rdb_type, s, bytes));
         copy(bytes)?;
         if known_full == Some(true) && bytes.len() <= MAX_JOB_BYTES {
@@ -256,22 +251,8 @@ impl Deferred {
         let Some(shape) = shape(head.rdb_type) else {
             return Err(Error::corrupt(head.offset, "internal: a value that cannot be deferred"));
         };
-        let value_at = cx.src.offset();
-        // The key, then the value as stepped over, straight into the batch.
-        let base = self.batch.bytes.len();
-        self.batch.bytes.extend_from_slice(head.key);
-        let value_from = self.batch.bytes.len();
-        cx.src.capture_onto(std::mem::take(&mut self.batch.bytes));
-        let stepped = step_over(&mut cx.src, &cx.limits, shape);
-        self.batch.bytes = cx.src.take_capture();
-        let job = Job {
-            db: head.db,
-            rdb_type: head.rdb_type,
-            record: head.offset,
-            value_at,
-            key: (base, value_from),
-            value: (value_from, self.batch.bytes.len()),
-        };
+        let (stepped, at) = copied::capture(&mut cx.src, &cx.limits, shape, head.key, &mut self.batch.bytes);
+        let job = Job { db: head.db, rdb_type: head.rdb_type, record: head.offset, at };
         Ok((stepped, job))
     }
 
@@ -290,7 +271,7 @@ impl Deferred {
     fn check_here(&mut self, job: Job, stepped: Result<()>) -> Result<u64> {
         // The value (perhaps large) moves to the local checker; the queued values before
         // it (at most a batch) are copied into a fresh batch.
-        let queued = self.batch.bytes[..job.key.0].to_vec();
+        let queued = self.batch.bytes[..job.at.key.0].to_vec();
         let mut bytes = std::mem::replace(&mut self.batch.bytes, queued);
         self.local.cx.src.swap_buffer(&mut bytes);
         let checked = self.local.elements(&job);

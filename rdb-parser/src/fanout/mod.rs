@@ -21,11 +21,12 @@ use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender, TrySendError};
 
 use crate::context::Ctx;
+use crate::copied;
 use crate::defer::probe;
 use crate::error::{Error, ErrorKind, Result, VisitError};
 use crate::filter::KeyPredicate;
 use crate::header::Header;
-use crate::layout::{shape, step_over, Shape};
+use crate::layout::{shape, Shape};
 use crate::prim::Limits;
 use crate::reader::{KeyHandoff, RdbReader, Step};
 use crate::types::RdbType;
@@ -263,13 +264,7 @@ impl<V, W: Visitor, O: Default> Fan<'_, V, W, O> {
     /// Steps over the value of key `head`, laid out as `shape`, copying the key and the
     /// value into the batch.
     fn capture<R: Read>(&mut self, cx: &mut Ctx<R>, head: &KeyStart<'_>, shape: Shape, wanted: bool) -> Result<()> {
-        let value_at = cx.src.offset();
-        let base = self.batch.bytes.len();
-        self.batch.bytes.extend_from_slice(head.key);
-        let value_from = self.batch.bytes.len();
-        cx.src.capture_onto(std::mem::take(&mut self.batch.bytes));
-        let stepped = step_over(&mut cx.src, &cx.limits, shape);
-        self.batch.bytes = cx.src.take_capture();
+        let (stepped, at) = copied::capture(&mut cx.src, &cx.limits, shape, head.key, &mut self.batch.bytes);
         let job = Job {
             db: head.db,
             rdb_type: head.rdb_type,
@@ -278,9 +273,7 @@ impl<V, W: Visitor, O: Default> Fan<'_, V, W, O> {
             lfu_freq: head.lfu_freq,
             meta: head.meta.to_vec(),
             record: head.offset,
-            value_at,
-            key: (base, value_from),
-            value: (value_from, self.batch.bytes.len()),
+            at,
             wanted,
         };
         if let Err(cut) = stepped {
@@ -296,9 +289,8 @@ impl<V, W: Visitor, O: Default> Fan<'_, V, W, O> {
     /// The error for a value whose stepping over failed with `cut`: the part read is
     /// visited on its own after the keys before it, as damage there comes first.
     fn cut_short(&mut self, job: Job, cut: Error) -> Error {
-        let base = job.key.0;
-        let bytes = self.batch.bytes.split_off(base);
-        let job = Job { key: (0, job.key.1 - base), value: (job.value.0 - base, job.value.1 - base), ..job };
+        let bytes = self.batch.bytes.split_off(job.at.key.0);
+        let job = Job { at: job.at.moved_to_front(), ..job };
         if let Err(e) = self.dispatch() {
             return e;
         }

@@ -2,6 +2,7 @@
 //! that visits them with the ordinary decoders.
 
 use crate::context::{Ctx, Gate};
+use crate::copied::{self, Copied};
 use crate::error::{Error, Result, VisitError};
 use crate::header::Header;
 use crate::model::KeyMeta;
@@ -22,11 +23,7 @@ pub(super) struct Job {
     pub(super) meta: Vec<KeyMeta>,
     /// Offset of the key record (its first prefix opcode, or the type byte).
     pub(super) record: u64,
-    /// Offset of the value's first byte.
-    pub(super) value_at: u64,
-    /// The key name, then the value's stored bytes, in the batch.
-    pub(super) key: (usize, usize),
-    pub(super) value: (usize, usize),
+    pub(super) at: Copied,
     /// The visitor wants the key (else its value is only checked).
     pub(super) wanted: bool,
 }
@@ -85,9 +82,7 @@ impl<W: Visitor> Worker<W> {
 
     /// Visits the value of `job`, whose bytes the worker's buffer holds.
     fn visit(&mut self, job: &Job) -> Result<()> {
-        self.key.clear();
-        self.key.extend_from_slice(&self.cx.src.buffer()[job.key.0..job.key.1]);
-        self.cx.src.window(job.value_at, job.value.0..job.value.1);
+        copied::open(&mut self.cx.src, &job.at, &mut self.key);
         let head = KeyStart {
             db: job.db,
             key: &self.key,

@@ -145,3 +145,28 @@ pub fn fixture_dumps() -> Vec<std::path::PathBuf> {
     assert!(files.len() >= 20, "fixture dumps under {}", root.display());
     files
 }
+
+/// Calls `f` with damaged copies of `data` (a dump): cut short at `cuts` places spread
+/// over it, then `damaged` copies with one byte after the header changed (flipped,
+/// incremented or replaced, at places drawn from `seed`). `f` gets a description and
+/// the variant's number.
+pub fn for_each_damaged(data: &[u8], cuts: usize, damaged: usize, seed: u64, mut f: impl FnMut(&str, &[u8], usize)) {
+    let step = (data.len() / cuts).max(1);
+    for (i, cut) in (9..data.len()).step_by(step).enumerate() {
+        f(&format!("cut at {cut}"), &data[..cut], i);
+    }
+    let mut x = seed;
+    for i in 0..damaged {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let at = 9 + (x as usize) % (data.len() - 9);
+        let mut copy = data.to_vec();
+        copy[at] = match x >> 60 {
+            0..=5 => copy[at] ^ 0xff,
+            6..=10 => copy[at].wrapping_add(1),
+            _ => (x >> 32) as u8,
+        };
+        f(&format!("byte {at} damaged"), &copy, i);
+    }
+}
