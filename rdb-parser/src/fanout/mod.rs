@@ -64,7 +64,8 @@ impl<R: Read> RdbReader<R> {
     /// this thread. Keys `filter` refuses are read and checked only.
     ///
     /// An error is the one an ordinary read reports first; an error `sink` returns
-    /// stops the read.
+    /// stops the read. The reader's `raw_values` and `defer_checks` options do not
+    /// apply: workers visit elements, and every value is checked where it is visited.
     ///
     /// ```
     /// use rdb_parser::{KeyFilter, RdbReader, Visitor, VisitResult};
