@@ -263,3 +263,12 @@ pub trait Visitor {
 pub struct NullVisitor;
 
 impl Visitor for NullVisitor {}
+
+/// A visitor that skips every key: its values are read and checked only.
+pub(crate) struct SkipAll;
+
+impl Visitor for SkipAll {
+    fn key_start(&mut self, _: &KeyStart<'_>) -> Result<Visit, VisitError> {
+        Ok(Visit::Skip)
+    }
+}

@@ -22,14 +22,14 @@ use std::thread::JoinHandle;
 
 use crate::context::{Ctx, Gate};
 use crate::copied::{self, Copied};
-use crate::error::{Error, ErrorKind, Result, VisitError};
+use crate::error::{Error, ErrorKind, Result};
 use crate::header::Header;
 use crate::layout::{shape, Shape};
 use crate::prim::{Limits, LZF_STRING};
 use crate::source::Source;
 use crate::types::RdbType;
 use crate::values::read_value;
-use crate::visitor::{KeyStart, Visit, Visitor};
+use crate::visitor::{KeyStart, SkipAll};
 
 pub(crate) mod probe;
 
@@ -65,15 +65,6 @@ pub(crate) fn stated_len<R: Read>(src: &mut Source<R>, t: RdbType) -> Result<Opt
     match shape(t) {
         Some(Shape::LzfString) => Ok(probe::lzf_string_len(src.peek_up_to(probe::SIZE_HEAD)?)),
         _ => Ok(None),
-    }
-}
-
-/// A visitor that skips every key.
-struct SkipAll;
-
-impl Visitor for SkipAll {
-    fn key_start(&mut self, _: &KeyStart<'_>) -> std::result::Result<Visit, VisitError> {
-        Ok(Visit::Skip)
     }
 }
 

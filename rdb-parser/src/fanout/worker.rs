@@ -3,7 +3,7 @@
 
 use crate::context::{Ctx, Gate};
 use crate::copied::{self, Copied};
-use crate::error::{Error, Result, VisitError};
+use crate::error::{Error, Result};
 use crate::header::Header;
 use crate::model::KeyMeta;
 use crate::prim::Limits;
@@ -11,7 +11,7 @@ use crate::reader::is_empty;
 use crate::source::Source;
 use crate::types::RdbType;
 use crate::values::read_value;
-use crate::visitor::{KeyEnd, KeyStart, Visit, Visitor};
+use crate::visitor::{KeyEnd, KeyStart, SkipAll, Visitor};
 
 /// One key whose value was copied into a batch.
 pub(super) struct Job {
@@ -39,15 +39,6 @@ impl Batch {
     pub(super) fn clear(&mut self) {
         self.bytes.clear();
         self.jobs.clear();
-    }
-}
-
-/// A visitor that skips every key (the values of unwanted keys are only checked).
-struct SkipAll;
-
-impl Visitor for SkipAll {
-    fn key_start(&mut self, _: &KeyStart<'_>) -> std::result::Result<Visit, VisitError> {
-        Ok(Visit::Skip)
     }
 }
 
