@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::layout::{step_over, Shape};
 use crate::prim::Limits;
 use crate::source::Source;
@@ -58,4 +58,13 @@ pub(crate) fn open(src: &mut Source<std::io::Empty>, c: &Copied, key: &mut Vec<u
     key.clear();
     key.extend_from_slice(&src.buffer()[c.key.0..c.key.1]);
     src.window(c.value_at, c.value.0..c.value.1);
+}
+
+/// The error for a value whose stepping over failed with `cut`, given how decoding the
+/// part that was read went: damage there comes first, before the failure to read on.
+pub(crate) fn cut_error(cut: Error, part: Result<()>) -> Error {
+    match part {
+        Err(first) if !matches!(first.kind(), ErrorKind::UnexpectedEof { .. }) => first,
+        _ => cut,
+    }
 }

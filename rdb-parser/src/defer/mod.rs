@@ -22,7 +22,7 @@ use std::thread::JoinHandle;
 
 use crate::context::{Ctx, Gate};
 use crate::copied::{self, Copied};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::header::Header;
 use crate::layout::{shape, Shape};
 use crate::prim::{Limits, LZF_STRING};
@@ -267,15 +267,10 @@ impl Deferred {
         self.local.cx.src.swap_buffer(&mut bytes);
         let checked = self.local.elements(&job);
         self.local.cx.src.swap_buffer(&mut bytes);
-        let outcome = match stepped {
+        match stepped {
             Ok(()) => checked,
-            // Damage in the part read comes before the failure to read on.
-            Err(e) => match checked {
-                Err(first) if !matches!(first.kind(), ErrorKind::UnexpectedEof { .. }) => Err(first),
-                _ => Err(e),
-            },
-        };
-        outcome
+            Err(cut) => Err(copied::cut_error(cut, checked.map(drop))),
+        }
     }
 
     /// Hands the current batch to the checker, or checks it here when the checker is

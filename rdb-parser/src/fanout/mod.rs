@@ -183,7 +183,7 @@ fn work<W: Visitor, O: Default>(
     let mut worker = Worker::new(v, limits, header);
     for (seq, mut batch) in jobs {
         let mut out = O::default();
-        let at = batch.jobs.first().map_or(0, |j| j.record);
+        let at = batch.first_record();
         // A panic (a bug) ends the read with an error rather than leave the batch unanswered.
         let run = std::panic::catch_unwind(AssertUnwindSafe(|| worker.run(&mut batch, &mut out, finish)));
         let error = run.unwrap_or_else(|_| Err(Error::corrupt(at, "internal: a worker thread failed"))).err();
@@ -301,10 +301,7 @@ impl<V, W: Visitor, O: Default> Fan<'_, V, W, O> {
             Ok(local) => local.run(&mut lone, &mut O::default(), &finish),
             Err(e) => Err(e),
         };
-        match visited {
-            Err(first) if !matches!(first.kind(), ErrorKind::UnexpectedEof { .. }) => first,
-            _ => cut,
-        }
+        copied::cut_error(cut, visited)
     }
 
     /// Hands the batch to a worker with room, or visits it here when all are busy.
@@ -322,7 +319,7 @@ impl<V, W: Visitor, O: Default> Fan<'_, V, W, O> {
             }
         }
         let (seq, mut batch) = item;
-        let at = batch.jobs.first().map_or(0, |j| j.record);
+        let at = batch.first_record();
         let mut out = O::default();
         let finish = self.finish;
         let error = self.local()?.run(&mut batch, &mut out, &finish).err();

@@ -36,6 +36,11 @@ pub(super) struct Batch {
 }
 
 impl Batch {
+    /// Offset of its first key record (0 when empty), for errors about the batch.
+    pub(super) fn first_record(&self) -> u64 {
+        self.jobs.first().map_or(0, |j| j.record)
+    }
+
     pub(super) fn clear(&mut self) {
         self.bytes.clear();
         self.jobs.clear();
