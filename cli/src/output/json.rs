@@ -9,11 +9,7 @@ use base64::Engine;
 
 /// Appends `bytes` as a JSON string or a base64 object.
 pub fn bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    // Most keys and values are printable ASCII with nothing to escape: copied as they
-    // are. The test has no early exit, so the compiler checks many bytes per step.
-    let plain =
-        !bytes.iter().fold(false, |special, &b| special | !(0x20..0x80).contains(&b) | (b == b'"') | (b == b'\\'));
-    if plain {
+    if plain(bytes) {
         out.reserve(bytes.len() + 2);
         out.push(b'"');
         out.extend_from_slice(bytes);
@@ -28,6 +24,13 @@ pub fn bytes(out: &mut Vec<u8>, bytes: &[u8]) {
             out.extend_from_slice(b"\"}");
         }
     }
+}
+
+/// Whether `bytes` are printable ASCII with nothing to escape, so that their JSON string
+/// is them between quotes (most keys and values are).
+pub fn plain(bytes: &[u8]) -> bool {
+    // No early exit, so the compiler checks many bytes per step.
+    !bytes.iter().fold(false, |special, &b| special | !(0x20..0x80).contains(&b) | (b == b'"') | (b == b'\\'))
 }
 
 /// Appends `bytes` in standard base64 (padded).

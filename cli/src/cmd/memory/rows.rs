@@ -13,11 +13,9 @@ pub fn csv(out: &mut Vec<u8>, k: &KeyMemory) {
     json::int(out, k.db);
     out.push(b',');
     out.extend_from_slice(k.kind.name().as_bytes());
-    out.extend_from_slice(b",\"");
-    let start = out.len();
-    json::bytes(out, &k.key);
-    double_quotes(out, start);
-    out.extend_from_slice(b"\",");
+    out.push(b',');
+    csv_json_key(out, &k.key);
+    out.push(b',');
     json::int(out, k.size_in_bytes);
     out.push(b',');
     out.extend_from_slice(k.encoding.name().as_bytes());
@@ -30,6 +28,23 @@ pub fn csv(out: &mut Vec<u8>, k: &KeyMemory) {
         json::int(out, t);
     }
     out.push(b'\n');
+}
+
+/// Appends the CSV field of `key` as JSON text: between quotes, with its quotes doubled.
+fn csv_json_key(out: &mut Vec<u8>, key: &[u8]) {
+    if json::plain(key) {
+        // The JSON text is the key between quotes.
+        out.reserve(key.len() + 6);
+        out.extend_from_slice(b"\"\"\"");
+        out.extend_from_slice(key);
+        out.extend_from_slice(b"\"\"\"");
+        return;
+    }
+    out.push(b'"');
+    let start = out.len();
+    json::bytes(out, key);
+    double_quotes(out, start);
+    out.push(b'"');
 }
 
 /// Doubles every `"` in `out[start..]`, in place, as CSV quotes them.
@@ -94,9 +109,11 @@ mod tests {
         let mut out = Vec::new();
         csv(&mut out, &key(b"a\"b", Some(5)));
         csv(&mut out, &key(b"\xff", None));
+        csv(&mut out, &key(b"user:1", None));
         assert_eq!(
             String::from_utf8_lossy(&out),
-            "2,hash,\"\"\"a\\\"\"b\"\"\",120,listpack,3,7,5\n2,hash,\"{\"\"base64\"\":\"\"/w==\"\"}\",120,listpack,3,7,\n"
+            "2,hash,\"\"\"a\\\"\"b\"\"\",120,listpack,3,7,5\n2,hash,\"{\"\"base64\"\":\"\"/w==\"\"}\",120,listpack,3,7,\n\
+             2,hash,\"\"\"user:1\"\"\",120,listpack,3,7,\n"
         );
     }
 
