@@ -2,7 +2,7 @@
 
 use std::ffi::OsString;
 use std::fs::{File, Metadata, Permissions};
-use std::io;
+use std::io::{self, Write};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
 
 use super::cleanup;
+use super::writeback::WriteBehind;
 
 /// Symbolic links followed before giving up (as the kernel's ELOOP limit).
 const MAX_LINKS: usize = 40;
@@ -70,6 +71,7 @@ fn without_path(e: io::Error) -> io::Error {
 /// otherwise (on drop, or when the process is interrupted).
 pub struct TempTarget {
     tmp: NamedTempFile,
+    behind: WriteBehind,
     target: PathBuf,
     _registered: Registered,
 }
@@ -100,7 +102,7 @@ impl TempTarget {
             Ok((tmp, path))
         })?;
         let registered = Registered(tmp.path().to_path_buf());
-        let t = TempTarget { tmp, target, _registered: registered };
+        let t = TempTarget { tmp, behind: WriteBehind::default(), target, _registered: registered };
         if let Some(m) = existing {
             // The umask applied at creation: set the exact mode again.
             t.tmp.as_file().set_permissions(Permissions::from_mode(mode))?;
@@ -112,7 +114,14 @@ impl TempTarget {
         Ok(t)
     }
 
-    /// The file to write to.
+    /// Writes at the end of the file (whose write-back starts as it grows).
+    pub fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.tmp.as_file_mut().write(buf)?;
+        self.behind.wrote(self.tmp.as_file(), n);
+        Ok(n)
+    }
+
+    /// The file written.
     pub fn file(&mut self) -> &mut File {
         self.tmp.as_file_mut()
     }
@@ -120,7 +129,7 @@ impl TempTarget {
     /// fsync, rename over the target, fsync the directory.
     pub fn commit(self) -> io::Result<()> {
         self.tmp.as_file().sync_all()?;
-        let TempTarget { tmp, target, _registered } = self;
+        let TempTarget { tmp, target, _registered, .. } = self;
         {
             // Renamed and forgotten under the lock: an interrupt either removes the
             // temporary file before the rename or finds nothing left to remove.

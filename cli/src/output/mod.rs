@@ -9,6 +9,7 @@ pub mod paths;
 pub mod pipeline;
 pub mod record;
 pub mod text;
+mod writeback;
 
 use std::fmt;
 use std::fs::File;
@@ -44,7 +45,7 @@ impl Write for Dest {
         match self {
             Dest::Stdout(s) => s.write(buf),
             Dest::InPlace(f) => f.write(buf),
-            Dest::Temp(t) => t.file().write(buf),
+            Dest::Temp(t) => t.write(buf),
         }
     }
 
