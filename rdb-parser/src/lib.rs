@@ -63,6 +63,7 @@ pub use checks::MAX_DUPLICATE_CHECK;
 pub use entries::{replay_entry, Entries, EntryBuilder};
 pub use error::{Error, ErrorKind, Result, VisitError};
 pub use escape::{escape_bytes, escape_hidden, is_hidden_char};
+pub use fanout::Forked;
 pub use filter::{Filtered, KeyFilter, KeyPredicate};
 pub use glob::KeyPattern;
 pub use header::{Dialect, Header, MAX_REDIS_VERSION, VALKEY_VERSIONS};

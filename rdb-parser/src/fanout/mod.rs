@@ -7,7 +7,8 @@
 //! ordinary read). When every worker is busy the reading thread visits the batch
 //! itself, so the work spreads over the cores whichever side is heavier. Values too
 //! large to copy, and values of other layouts (streams, modules), are visited on the
-//! reading thread in their turn.
+//! reading thread in their turn, once the outputs of the keys before them reached the
+//! caller (so a visitor of such a key may write its output as it goes).
 //!
 //! What the workers make of the keys reaches the caller in file order, and so does the
 //! first error: stepping over a value fails where its decoder fails, and an error found
@@ -46,6 +47,17 @@ fn worker_count() -> usize {
     cores.saturating_sub(1).clamp(1, MAX_WORKERS)
 }
 
+/// What a visitor made by [`RdbReader::read_fanned`]'s `fork` is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Forked {
+    /// Visiting batches of copied keys, on any thread; its outputs wait for their turn.
+    Batches,
+    /// Visiting, on the reading thread, the keys too large to copy (and streams and
+    /// modules), each only once the outputs of every key before it reached `sink`; what
+    /// `finish` makes of it goes to `sink` next. Its output may go out as it is made.
+    InTurn,
+}
+
 /// How a value of type `t` is stepped over to be copied: strings in any encoding, and
 /// the types [`shape`] knows.
 fn fan_shape(t: RdbType) -> Option<Shape> {
@@ -61,7 +73,10 @@ impl<R: Read> RdbReader<R> {
     /// makes a visitor for each thread from it; keys `filter` accepts are visited by
     /// one of those, which `finish` then asks for its output (for example a formatted
     /// row) into a per-batch `O`; `sink` receives the batches' outputs in file order on
-    /// this thread. Keys `filter` refuses are read and checked only.
+    /// this thread. Keys `filter` refuses are read and checked only. One visitor is
+    /// made [`Forked::InTurn`]: it sees the keys visited in their turn, after the
+    /// outputs of all the keys before them reached `sink`, so it may write a big key's
+    /// output itself as it is made, where `sink` writes.
     ///
     /// An error is the one an ordinary read reports first; an error `sink` returns
     /// stops the read. The reader's `raw_values` and `defer_checks` options do not
@@ -84,7 +99,7 @@ impl<R: Read> RdbReader<R> {
     /// RdbReader::new(&file[..]).read_fanned(
     ///     &mut Len::default(),
     ///     &KeyFilter::default(),
-    ///     |_| Len::default(),
+    ///     |_, _| Len::default(),
     ///     |w: &mut Len, out: &mut Vec<u64>| out.push(std::mem::take(&mut w.0)),
     ///     |batch| Ok(lens.extend(batch)),
     /// )?;
@@ -95,7 +110,7 @@ impl<R: Read> RdbReader<R> {
         &mut self,
         v: &mut V,
         filter: &dyn KeyPredicate,
-        mut fork: impl FnMut(&mut V) -> W,
+        mut fork: impl FnMut(&mut V, Forked) -> W,
         finish: impl Fn(&mut W, &mut O) + Sync,
         mut sink: impl FnMut(O) -> std::result::Result<(), VisitError>,
     ) -> Result<()>
@@ -128,6 +143,7 @@ impl<R: Read> RdbReader<R> {
                 lanes,
                 done,
                 local: None,
+                in_turn: None,
                 filter,
                 fork: &mut fork,
                 finish: &finish,
@@ -199,10 +215,12 @@ fn work<W: Visitor, O: Default>(
 struct Fan<'a, V, W, O> {
     lanes: Vec<Lane<W>>,
     done: Receiver<Done<O>>,
-    /// The reading thread's own visitor, made at the first key.
+    /// The reading thread's own visitor for batches, made at the first key.
     local: Option<Worker<W>>,
+    /// The visitor of the keys visited in their turn ([`Forked::InTurn`]).
+    in_turn: Option<W>,
     filter: &'a dyn KeyPredicate,
-    fork: &'a mut dyn FnMut(&mut V) -> W,
+    fork: &'a mut dyn FnMut(&mut V, Forked) -> W,
     finish: &'a (dyn Fn(&mut W, &mut O) + Sync),
     sink: &'a mut dyn FnMut(O) -> std::result::Result<(), VisitError>,
     batch: Batch,
@@ -233,16 +251,16 @@ impl<R: Read, V, W: Visitor, O: Default> KeyHandoff<R, V> for Fan<'_, V, W, O> {
         if !wanted {
             return check_value(cx, head);
         }
-        // Visited here, in its turn.
-        self.dispatch()?;
+        // Visited here, in its turn, once the outputs before it are out.
+        self.catch_up()?;
         let finish = self.finish;
-        let local = self.local()?;
-        visit_value(cx, head, &mut local.v)?;
+        let w = self.in_turn.as_mut().ok_or_else(|| Error::corrupt(0, "internal: no visitor for the keys"))?;
+        visit_value(cx, head, w)?;
         let mut out = O::default();
-        finish(&mut local.v, &mut out);
-        self.pending.insert(self.seq, (out, None, head.offset));
+        finish(w, &mut out);
         self.seq += 1;
-        Ok(())
+        self.next += 1;
+        (self.sink)(out).map_err(|e| Error::new(head.offset, ErrorKind::Visitor(e)))
     }
 }
 
@@ -252,10 +270,11 @@ impl<V, W: Visitor, O: Default> Fan<'_, V, W, O> {
         for lane in &mut self.lanes {
             if let Some(start) = lane.start.take() {
                 // A worker that is gone leaves its batches to the others.
-                let _ = start.send((self.fork)(v));
+                let _ = start.send((self.fork)(v, Forked::Batches));
             }
         }
-        self.local = Some(Worker::new((self.fork)(v), limits, header));
+        self.local = Some(Worker::new((self.fork)(v, Forked::Batches), limits, header));
+        self.in_turn = Some((self.fork)(v, Forked::InTurn));
     }
 
     fn local(&mut self) -> Result<&mut Worker<W>> {
@@ -360,17 +379,23 @@ impl<V, W: Visitor, O: Default> Fan<'_, V, W, O> {
     /// Waits for every batch handed out and delivers the outputs; returns the first
     /// error in file order, `read` (the reading thread's, about later bytes) last.
     fn settle(&mut self, read: Option<Error>) -> Result<()> {
+        self.catch_up()?;
+        read.map_or(Ok(()), Err)
+    }
+
+    /// Hands out the batch being filled, waits for every batch handed out and delivers
+    /// the outputs; returns the first error in file order.
+    fn catch_up(&mut self) -> Result<()> {
         self.dispatch()?;
         loop {
             self.deliver()?;
             if self.next >= self.seq {
-                break;
+                return Ok(());
             }
             match self.done.recv() {
                 Ok(done) => self.arrived(done),
                 Err(_) => return Err(Error::corrupt(0, "internal: a worker thread failed")),
             }
         }
-        read.map_or(Ok(()), Err)
     }
 }

@@ -180,19 +180,20 @@ pub fn fanned_read_verdict(data: &[u8], fanned: bool, all_keys: bool) -> Result<
         return Ok((others, keys));
     }
     let mut main = trace::Trace::default();
-    let mut keys = Vec::new();
-    reader
-        .read_fanned(
-            &mut main,
-            filter,
-            |_| trace::Trace::default(),
-            |w: &mut trace::Trace, out: &mut Vec<String>| out.append(&mut w.lines),
-            |lines| {
-                keys.extend(lines);
-                Ok(())
-            },
-        )
-        .map_err(shown)?;
+    // The keys visited in their turn write their lines as they go, where the outputs
+    // go: the lines come out in order only if the outputs before them were out.
+    let keys = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let fork = |_: &mut trace::Trace, forked| trace::Trace {
+        direct: (forked == crate::Forked::InTurn).then(|| keys.clone()),
+        ..Default::default()
+    };
+    let sink = |lines: Vec<String>| -> std::result::Result<(), crate::VisitError> {
+        keys.lock().map_err(|_| "the line log is poisoned")?.extend(lines);
+        Ok(())
+    };
+    let finish = |w: &mut trace::Trace, out: &mut Vec<String>| out.append(&mut w.lines);
+    reader.read_fanned(&mut main, filter, fork, finish, sink).map_err(shown)?;
+    let keys = std::mem::take(&mut *keys.lock().map_err(|_| "the line log is poisoned".to_string())?);
     Ok((main.lines, keys))
 }
 

@@ -2,6 +2,7 @@
 //! reading the same bytes.
 
 use std::fmt::Write;
+use std::sync::{Arc, Mutex};
 
 use crate::model::{ModuleAux, ModuleValue, PreGaFunction, StreamGroup, StreamId, StreamMeta};
 use crate::visitor::{Checksum, Container, KeyEnd, KeyStart, StreamEntryRef, Visit, VisitResult, Visitor};
@@ -11,13 +12,18 @@ use crate::{Header, VisitError};
 #[derive(Default)]
 pub(super) struct Trace {
     pub(super) lines: Vec<String>,
+    /// Where the lines go as they are made instead, when set.
+    pub(super) direct: Option<Arc<Mutex<Vec<String>>>>,
 }
 
 impl Trace {
     fn note(&mut self, args: std::fmt::Arguments<'_>) -> VisitResult {
         let mut line = String::new();
         line.write_fmt(args)?;
-        self.lines.push(line);
+        match &self.direct {
+            Some(to) => to.lock().map_err(|_| "the line log is poisoned")?.push(line),
+            None => self.lines.push(line),
+        }
         Ok(())
     }
 }

@@ -58,7 +58,7 @@ pub fn run(a: &MemoryArgs, quiet: bool) -> CmdResult {
 
     let Input { name, reader, progress } = input;
     let mut r = RdbReader::with_options(reader, super::reader_options(a.read.relaxed));
-    let fork = |v: &mut MemoryVisitor| {
+    let fork = |v: &mut MemoryVisitor, _| {
         reference.set(Some(v.dump_time_ms().unwrap_or_else(now_ms)));
         v.fork()
     };
