@@ -1,8 +1,10 @@
-//! The JSON converts' visitor: each key becomes a record through the [`Pipeline`].
+//! The JSON converts' visitor: each key becomes a record, handed to [`Records`] (the
+//! [`super::pipeline::Pipeline`] of a writer thread, or a [`super::formatted::Formatted`]
+//! buffer).
 //!
 //! Lists, sets, sorted sets and hashes are kept compact ([`PackedKey`]: one buffer and
-//! 4-byte offsets, not a vector per element), other types as an [`Entry`]; the writer
-//! thread formats them. A list or stream that grows past [`BIG_KEY_BYTES`] while it is
+//! 4-byte offsets, not a vector per element), other types as an [`Entry`]; the records
+//! side formats them. A list or stream that grows past [`BIG_KEY_BYTES`] while it is
 //! read goes on in pieces instead: its items or entries are formatted as they arrive.
 //! Strings stay whole; their text goes out in pieces like every record's.
 
@@ -13,17 +15,22 @@ use rdb_parser::{
 use std::io::{self, Write};
 
 use super::packed::PackedKey;
-use super::pipeline::{Item, Pipeline};
+use super::pipeline::Item;
 use super::record;
 use super::text::Text;
 
 /// A list or stream goes on in pieces once about this much of it is held.
 pub const BIG_KEY_BYTES: usize = 4 << 20;
 
-/// Hands each key's record to a [`Pipeline`]; big lists and streams in pieces.
-pub struct JsonKeys<'s> {
+/// Where [`JsonKeys`] hands the keys, in order.
+pub trait Records {
+    fn push(&mut self, item: Item) -> anyhow::Result<()>;
+}
+
+/// Hands each key's record to [`Records`]; big lists and streams in pieces.
+pub struct JsonKeys<P> {
     builder: EntryBuilder,
-    pipeline: Pipeline<'s>,
+    pipeline: P,
     /// The current key, when it is a collection kept compact.
     packed: Option<PackedKey>,
     /// About how many bytes the current stream holds.
@@ -47,13 +54,13 @@ struct Big {
     rest: Box<Stream>,
 }
 
-/// Hands text to the pipeline, keeping the writer's error when it stopped.
-struct ToPipeline<'a, 's> {
-    pipeline: &'a mut Pipeline<'s>,
+/// Hands text to the records, keeping the writer's error when it stopped.
+struct ToPipeline<'a, P> {
+    pipeline: &'a mut P,
     failed: &'a mut Option<anyhow::Error>,
 }
 
-impl Write for ToPipeline<'_, '_> {
+impl<P: Records> Write for ToPipeline<'_, P> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if let Err(e) = self.pipeline.push(Item::Text(buf.to_vec())) {
             *self.failed = Some(e);
@@ -72,8 +79,8 @@ fn output_failed() -> VisitError {
     "the output failed".into()
 }
 
-impl<'s> JsonKeys<'s> {
-    pub fn new(pipeline: Pipeline<'s>) -> JsonKeys<'s> {
+impl<P: Records> JsonKeys<P> {
+    pub fn new(pipeline: P) -> JsonKeys<P> {
         JsonKeys {
             builder: EntryBuilder::new(),
             pipeline,
@@ -86,9 +93,14 @@ impl<'s> JsonKeys<'s> {
         }
     }
 
-    /// Waits for the writer to finish.
-    pub fn finish(self) -> anyhow::Result<()> {
-        self.pipeline.finish()
+    /// The records side.
+    pub fn records_mut(&mut self) -> &mut P {
+        &mut self.pipeline
+    }
+
+    /// The records side, once every key was handed over.
+    pub fn into_records(self) -> P {
+        self.pipeline
     }
 
     fn push(&mut self, item: Item) -> VisitResult {
@@ -180,7 +192,7 @@ fn open(out: &mut Text, big: &Big) {
     out.push(b'[');
 }
 
-impl Visitor for JsonKeys<'_> {
+impl<P: Records> Visitor for JsonKeys<P> {
     fn key_start(&mut self, k: &KeyStart<'_>) -> Result<Visit, VisitError> {
         self.held = k.key.len();
         self.packed = PackedKey::start(k);

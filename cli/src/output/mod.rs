@@ -3,6 +3,7 @@
 mod atomic;
 pub mod bigkey;
 pub mod cleanup;
+pub mod formatted;
 pub mod json;
 pub mod packed;
 pub mod paths;

@@ -1,8 +1,9 @@
 //! Formatting on a second thread: the parser builds each key (an [`Entry`], or a
 //! [`PackedKey`] for collections) and hands batches of them to a thread that turns them
 //! into text, writes it and frees them.
-//! For `convert --to ndjson` the two halves cost about the same, so on two cores the
-//! work takes about half the time.
+//! For `convert --to json` the two halves cost about the same, so on two cores the
+//! work takes about half the time (`--to ndjson` reads on every core instead:
+//! [`super::formatted`]).
 //!
 //! The writer hands each formatted batch back, and the parser frees it: frees on the
 //! thread that allocated are the allocator's fast path, and the batch's vector is reused.
@@ -19,7 +20,9 @@ use std::thread::{Scope, ScopedJoinHandle};
 
 use rdb_parser::{Entry, Value};
 
+use super::bigkey::Records;
 use super::packed::PackedKey;
+use super::record;
 use super::text::Text;
 
 /// What the writer thread formats: keys, or pieces of a record formatted already.
@@ -35,6 +38,25 @@ pub enum Item {
 }
 
 impl Item {
+    /// Appends its text to `t`: `before` a record, `after` it.
+    pub fn write(&self, t: &mut Text, before: impl FnOnce(&mut Text), after: impl FnOnce(&mut Text)) {
+        match self {
+            Item::Entry(e) => {
+                before(t);
+                record::write(t, e);
+                after(t);
+            }
+            Item::Packed(k) => {
+                before(t);
+                k.write(t);
+                after(t);
+            }
+            Item::Begin => before(t),
+            Item::Text(text) => t.extend_from_slice(text),
+            Item::End => after(t),
+        }
+    }
+
     fn bytes(&self) -> usize {
         match self {
             Item::Entry(e) => approx_bytes(e),
@@ -67,6 +89,12 @@ pub fn approx_bytes(e: &Entry) -> usize {
         Value::Gcra(_) => 8,
     };
     e.key.len() + data
+}
+
+impl Records for Pipeline<'_> {
+    fn push(&mut self, item: Item) -> anyhow::Result<()> {
+        Pipeline::push(self, item)
+    }
 }
 
 /// The parser's end of the pipeline.
