@@ -114,9 +114,11 @@ impl Packed {
         self.ttls.get(field as usize).copied().flatten()
     }
 
-    /// The order of `n` items by `cmp`, sorted only when not in order or in reverse
-    /// order already.
-    fn order(n: usize, cmp: impl Fn(u32, u32) -> Ordering) -> Vec<u32> {
+    /// The order of `n` items by `cmp` (equal ones in their order, as a stable sort
+    /// leaves them), sorted only when not in order or in reverse order already. `key`
+    /// is a number whose order agrees with `cmp` where the numbers differ (the first
+    /// bytes, the score), so that most comparisons are of numbers.
+    fn order(n: usize, key: impl Fn(u32) -> u64, cmp: impl Fn(u32, u32) -> Ordering) -> Vec<u32> {
         // `n` is at most the number of offsets, which fit in u32.
         let mut order: Vec<u32> = (0..n as u32).collect();
         if order.is_sorted_by(|&a, &b| cmp(a, b) != Ordering::Greater) {
@@ -126,7 +128,10 @@ impl Packed {
             order.reverse();
             return order;
         }
-        order.sort_by(|&a, &b| cmp(a, b));
+        let mut keyed: Vec<(u64, u32)> = order.iter().map(|&i| (key(i), i)).collect();
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| cmp(a.1, b.1)).then(a.1.cmp(&b.1)));
+        order.clear();
+        order.extend(keyed.iter().map(|&(_, i)| i));
         order
     }
 
@@ -135,19 +140,41 @@ impl Packed {
         match kind {
             Kind::List => record::list(out, (0..self.ends.len() as u32).map(|i| self.get(i))),
             Kind::Set => {
-                let order = Packed::order(self.ends.len(), |a, b| self.get(a).cmp(self.get(b)));
+                let order =
+                    Packed::order(self.ends.len(), |i| prefix(self.get(i)), |a, b| self.get(a).cmp(self.get(b)));
                 record::set(out, order.iter().map(|&i| self.get(i)));
             }
             Kind::ZSet => {
                 let member = |i: u32| (self.get(i), self.scores[i as usize]);
-                let order = Packed::order(self.ends.len(), |a, b| record::by_score(member(a), member(b)));
+                let score = |i: u32| score_key(self.scores[i as usize]);
+                let order = Packed::order(self.ends.len(), score, |a, b| record::by_score(member(a), member(b)));
                 record::zset(out, order.iter().map(|&i| member(i)));
             }
             _ => {
-                let order = Packed::order(self.fields, |a, b| self.get(2 * a).cmp(self.get(2 * b)));
+                let field = |i: u32| self.get(2 * i);
+                let order = Packed::order(self.fields, |i| prefix(field(i)), |a, b| field(a).cmp(field(b)));
                 record::hash(out, || order.iter().map(|&i| (self.get(2 * i), self.get(2 * i + 1), self.ttl(i))));
             }
         }
+    }
+}
+
+/// The first 8 bytes of `b` (padded with zeros) as a number: byte strings whose numbers
+/// differ are in the numbers' order.
+fn prefix(b: &[u8]) -> u64 {
+    let mut first = [0u8; 8];
+    let n = b.len().min(8);
+    first[..n].copy_from_slice(&b[..n]);
+    u64::from_be_bytes(first)
+}
+
+/// A number in the order of the (non-NaN) score `s`, with -0.0 and 0.0 equal.
+fn score_key(s: f64) -> u64 {
+    let bits = if s == 0.0 { 0 } else { s.to_bits() };
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
     }
 }
 
@@ -172,9 +199,47 @@ mod tests {
     #[test]
     fn order_keeps_sorted_input_and_reverses_reversed_input() {
         let sorted = [1, 2, 3, 4];
-        assert_eq!(Packed::order(4, |a, b| sorted[a as usize].cmp(&sorted[b as usize])), [0, 1, 2, 3]);
-        assert_eq!(Packed::order(4, |a, b| sorted[b as usize].cmp(&sorted[a as usize])), [3, 2, 1, 0]);
+        assert_eq!(Packed::order(4, |_| 0, |a, b| sorted[a as usize].cmp(&sorted[b as usize])), [0, 1, 2, 3]);
+        assert_eq!(Packed::order(4, |_| 0, |a, b| sorted[b as usize].cmp(&sorted[a as usize])), [3, 2, 1, 0]);
         let mixed = [3, 1, 4, 2];
-        assert_eq!(Packed::order(4, |a, b| mixed[a as usize].cmp(&mixed[b as usize])), [1, 3, 0, 2]);
+        assert_eq!(Packed::order(4, |_| 0, |a, b| mixed[a as usize].cmp(&mixed[b as usize])), [1, 3, 0, 2]);
+    }
+
+    /// Pseudo-random numbers (xorshift), the same in every run.
+    fn numbers(mut x: u64) -> impl FnMut() -> u64 {
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
+    #[test]
+    fn sorting_by_prefix_then_bytes_is_a_stable_sort_by_bytes() {
+        let mut next = numbers(0x9e37_79b9_7f4a_7c15);
+        for round in 0..200 {
+            // Short strings over few byte values: many shared prefixes, equal strings,
+            // strings that are prefixes of others, zero bytes.
+            let strings: Vec<Vec<u8>> = (0..round % 40 + 2)
+                .map(|_| (0..next() % 12).map(|_| [0u8, 1, b'a', 0xff][next() as usize % 4]).collect())
+                .collect();
+            let by_bytes = |a: u32, b: u32| strings[a as usize].cmp(&strings[b as usize]);
+            let mut want: Vec<u32> = (0..strings.len() as u32).collect();
+            want.sort_by(|&a, &b| by_bytes(a, b));
+            let got = Packed::order(strings.len(), |i| prefix(&strings[i as usize]), by_bytes);
+            assert_eq!(got, want, "{strings:?}");
+        }
+    }
+
+    #[test]
+    fn score_keys_order_scores() {
+        let scores = [f64::NEG_INFINITY, -1e300, -2.5, -f64::MIN_POSITIVE, -0.0, 0.0, 5e-324, 1.0, 2.5, f64::INFINITY];
+        for (i, a) in scores.iter().enumerate() {
+            for b in &scores[i..] {
+                let want = a.partial_cmp(b).expect("not NaN");
+                assert_eq!(score_key(*a).cmp(&score_key(*b)), want, "{a} vs {b}");
+            }
+        }
     }
 }
