@@ -1,6 +1,6 @@
 //! `rdbkit convert`: RDB to NDJSON, JSON or RESP.
 
-use std::io::Write;
+use std::io::{Read, Write};
 
 use rdb_parser::{Filtered, Forked, KeyFilter, RdbReader, VisitError, Visitor};
 use resp::rewrite::{RespOut, RespWriter};
@@ -10,10 +10,8 @@ use crate::exit::Code;
 use crate::filter::key_filter;
 use crate::input::Input;
 use crate::output::bigkey::JsonKeys;
-use crate::output::formatted::{Formatted, SharedOut};
+use crate::output::formatted::{Formatted, SharedOut, Style};
 use crate::output::paths::check_distinct;
-use crate::output::pipeline::{Item, Pipeline};
-use crate::output::text::Text;
 use crate::output::Output;
 use crate::CmdResult;
 
@@ -35,17 +33,11 @@ pub fn run(a: &ConvertArgs, quiet: bool) -> CmdResult {
     check_distinct(&[("input", &a.input)], &[("-o", a.output.as_deref())])?;
     match a.to {
         ConvertTo::Rdb => super::to_rdb::run(a, &filter, quiet)?,
-        ConvertTo::Ndjson => {
+        ConvertTo::Ndjson | ConvertTo::Json => {
             // The keys are read and formatted on every core (rdb_parser's read_fanned).
             let input = Input::open_inline(&a.input, quiet)?;
             let mut out = Output::create(a.output.as_deref())?;
-            write_lines(input, &filter, &mut out, a.read.relaxed)?;
-            out.commit()?;
-        }
-        ConvertTo::Json => {
-            let input = Input::open(&a.input, quiet)?;
-            let mut out = Output::create(a.output.as_deref())?;
-            write_records(input, &filter, &mut out, a.read.relaxed)?;
+            write_records(input, &filter, &mut out, a.to == ConvertTo::Json, a.read.relaxed)?;
             out.commit()?;
         }
         // Handled above.
@@ -61,58 +53,49 @@ pub fn run(a: &ConvertArgs, quiet: bool) -> CmdResult {
     Ok(Code::Ok)
 }
 
-/// Streams one NDJSON line per key. The keys are read and formatted on every core
-/// ([`RdbReader::read_fanned`], [`Formatted`]) and the lines written in file order; the
-/// keys too large to copy are read in their turn and their lines written as they are
-/// made, big ones in pieces ([`JsonKeys`]).
-fn write_lines(input: Input, filter: &KeyFilter, out: &mut Output, relaxed: bool) -> anyhow::Result<()> {
+/// Streams one record per key: a line each, or a JSON array's elements when `array` is
+/// set.
+fn write_records(input: Input, filter: &KeyFilter, out: &mut Output, array: bool, relaxed: bool) -> anyhow::Result<()> {
     let Input { name, reader, progress } = input;
     let mut r = RdbReader::with_options(reader, super::reader_options(relaxed));
-    let shared = SharedOut::new(out);
-    let fork =
-        |_: &mut OtherRecords, forked| JsonKeys::new(Formatted::new((forked == Forked::InTurn).then_some(&shared)));
-    let finish = |w: &mut JsonKeys<Formatted>, lines: &mut Vec<u8>| w.records_mut().take(lines);
-    let sink = |lines: Vec<u8>| -> Result<(), VisitError> { Ok(shared.put(&lines)?) };
-    let read = r.read_fanned(&mut OtherRecords, filter, fork, finish, sink);
-    if let Some(failed) = shared.take_error() {
-        return Err(failed.into());
+    if array {
+        out.write_all(b"[")?;
     }
-    read.map_err(|e| super::read_error(e, &name))?;
+    let style = if array { Style::Array } else { Style::Lines };
+    let any = read_records(&mut r, filter, &SharedOut::new(&mut *out, style), style, &name)?;
     super::trailing_bytes(r, &name)?;
+    if array {
+        out.write_all(if any { b"\n]\n" } else { b"]\n" })?;
+    }
     drop(progress);
     Ok(())
 }
 
-/// The records other than keys, which NDJSON leaves out.
+/// Reads the keys on every core ([`RdbReader::read_fanned`]) and writes their records
+/// of `style` to `out` in file order; says whether there were any. Each worker formats
+/// its keys ([`Formatted`]); the keys too large to copy are read in their turn and
+/// their records written as they are made, big ones in pieces ([`JsonKeys`]).
+fn read_records<'s, R: Read>(
+    r: &mut RdbReader<R>,
+    filter: &KeyFilter,
+    out: &'s SharedOut<'s>,
+    style: Style,
+    name: &str,
+) -> anyhow::Result<bool> {
+    let fork =
+        |_: &mut OtherRecords, forked| JsonKeys::new(Formatted::new(style, (forked == Forked::InTurn).then_some(out)));
+    let finish = |w: &mut JsonKeys, text: &mut Vec<u8>| w.records().take(text);
+    let sink = |text: Vec<u8>| -> Result<(), VisitError> { Ok(out.put(&text)?) };
+    let read = r.read_fanned(&mut OtherRecords, filter, fork, finish, sink);
+    // A write error is reported as it is, not as the read's.
+    if let Some(failed) = out.take_error() {
+        return Err(failed.into());
+    }
+    read.map_err(|e| super::read_error(e, name))?;
+    Ok(out.any())
+}
+
+/// The records other than keys, which the JSON outputs leave out.
 struct OtherRecords;
 
 impl Visitor for OtherRecords {}
-
-/// Streams the records as a JSON array. They are formatted and written on a second
-/// thread ([`Pipeline`]) while the next keys are read; big keys go in pieces
-/// ([`JsonKeys`]).
-fn write_records(input: Input, filter: &KeyFilter, out: &mut Output, relaxed: bool) -> anyhow::Result<()> {
-    let Input { name, reader, progress } = input;
-    let mut r = RdbReader::with_options(reader, super::reader_options(relaxed));
-    let mut any = false;
-    out.write_all(b"[")?;
-    std::thread::scope(|scope| -> anyhow::Result<()> {
-        let mut first = true;
-        let format = move |t: &mut Text, item: &Item| {
-            let separator = |t: &mut Text| t.extend_from_slice(if std::mem::take(&mut first) { b"\n" } else { b",\n" });
-            item.write(t, separator, |_| {});
-        };
-        let mut v = Filtered::new(JsonKeys::new(Pipeline::start(scope, &mut *out, format)), filter);
-        let read = r.read_all(&mut v);
-        if let Some(failed) = v.inner.failed.take() {
-            return Err(failed);
-        }
-        read.map_err(|e| super::read_error(e, &name))?;
-        any = v.inner.records > 0;
-        v.inner.into_records().finish()
-    })?;
-    super::trailing_bytes(r, &name)?;
-    out.write_all(if any { b"\n]\n" } else { b"]\n" })?;
-    drop(progress);
-    Ok(())
-}

@@ -1,10 +1,8 @@
-//! The JSON converts' visitor: each key becomes a record, handed to [`Records`] (the
-//! [`super::pipeline::Pipeline`] of a writer thread, or a [`super::formatted::Formatted`]
-//! buffer).
+//! The JSON converts' visitor: each key becomes a record, formatted by [`Formatted`].
 //!
 //! Lists, sets, sorted sets and hashes are kept compact ([`PackedKey`]: one buffer and
-//! 4-byte offsets, not a vector per element), other types as an [`Entry`]; the records
-//! side formats them. A list or stream that grows past [`BIG_KEY_BYTES`] while it is
+//! 4-byte offsets, not a vector per element), other types as an [`Entry`], until the
+//! key ends. A list or stream that grows past [`BIG_KEY_BYTES`] while it is
 //! read goes on in pieces instead: its items or entries are formatted as they arrive.
 //! Strings stay whole; their text goes out in pieces like every record's.
 
@@ -14,23 +12,18 @@ use rdb_parser::{
 };
 use std::io::{self, Write};
 
+use super::formatted::{Formatted, Item};
 use super::packed::PackedKey;
-use super::pipeline::Item;
 use super::record;
 use super::text::Text;
 
 /// A list or stream goes on in pieces once about this much of it is held.
 pub const BIG_KEY_BYTES: usize = 4 << 20;
 
-/// Where [`JsonKeys`] hands the keys, in order.
-pub trait Records {
-    fn push(&mut self, item: Item) -> anyhow::Result<()>;
-}
-
-/// Hands each key's record to [`Records`]; big lists and streams in pieces.
-pub struct JsonKeys<P> {
+/// Hands each key's record to [`Formatted`]; big lists and streams in pieces.
+pub struct JsonKeys<'s> {
     builder: EntryBuilder,
-    pipeline: P,
+    records: Formatted<'s>,
     /// The current key, when it is a collection kept compact.
     packed: Option<PackedKey>,
     /// About how many bytes the current stream holds.
@@ -38,10 +31,6 @@ pub struct JsonKeys<P> {
     big: Option<Big>,
     /// Text of a big key not handed over yet.
     buf: Vec<u8>,
-    /// Records handed over.
-    pub records: u64,
-    /// Why the writer stopped, when it did (reported instead of the read error).
-    pub failed: Option<anyhow::Error>,
 }
 
 /// A list or stream going on in pieces.
@@ -54,18 +43,12 @@ struct Big {
     rest: Box<Stream>,
 }
 
-/// Hands text to the records, keeping the writer's error when it stopped.
-struct ToPipeline<'a, P> {
-    pipeline: &'a mut P,
-    failed: &'a mut Option<anyhow::Error>,
-}
+/// Hands a big key's text to the records as it grows.
+struct ToRecords<'a, 's>(&'a mut Formatted<'s>);
 
-impl<P: Records> Write for ToPipeline<'_, P> {
+impl Write for ToRecords<'_, '_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if let Err(e) = self.pipeline.push(Item::Text(buf.to_vec())) {
-            *self.failed = Some(e);
-            return Err(io::Error::other("the output failed"));
-        }
+        self.0.push(Item::Text(buf.to_vec()))?;
         Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -73,48 +56,25 @@ impl<P: Records> Write for ToPipeline<'_, P> {
     }
 }
 
-/// What a visitor method returns once the writer has stopped ([`JsonKeys::failed`]
-/// says why).
-fn output_failed() -> VisitError {
-    "the output failed".into()
-}
-
-impl<P: Records> JsonKeys<P> {
-    pub fn new(pipeline: P) -> JsonKeys<P> {
-        JsonKeys {
-            builder: EntryBuilder::new(),
-            pipeline,
-            packed: None,
-            held: 0,
-            big: None,
-            buf: Vec::new(),
-            records: 0,
-            failed: None,
-        }
+impl<'s> JsonKeys<'s> {
+    pub fn new(records: Formatted<'s>) -> JsonKeys<'s> {
+        JsonKeys { builder: EntryBuilder::new(), records, packed: None, held: 0, big: None, buf: Vec::new() }
     }
 
-    /// The records side.
-    pub fn records_mut(&mut self) -> &mut P {
-        &mut self.pipeline
-    }
-
-    /// The records side, once every key was handed over.
-    pub fn into_records(self) -> P {
-        self.pipeline
+    /// Where the records are formatted.
+    pub fn records(&mut self) -> &mut Formatted<'s> {
+        &mut self.records
     }
 
     fn push(&mut self, item: Item) -> VisitResult {
-        self.pipeline.push(item).map_err(|e| {
-            self.failed = Some(e);
-            output_failed()
-        })
+        Ok(self.records.push(item)?)
     }
 
     /// Formats one more item or entry of the big key with `f`, handing the text over
     /// as it grows.
     fn in_order(&mut self, f: impl FnOnce(&mut Text)) -> VisitResult {
         let Some(big) = &mut self.big else { return Ok(()) };
-        let mut sink = ToPipeline { pipeline: &mut self.pipeline, failed: &mut self.failed };
+        let mut sink = ToRecords(&mut self.records);
         let mut out = Text::with_buffer(std::mem::take(&mut self.buf), &mut sink);
         if big.written == 0 {
             open(&mut out, big);
@@ -126,7 +86,7 @@ impl<P: Records> JsonKeys<P> {
         out.spill();
         let (buf, error) = out.into_parts();
         self.buf = buf;
-        error.map_or(Ok(()), |_| Err(output_failed()))
+        error.map_or(Ok(()), |e| Err(e.into()))
     }
 
     /// Goes on with a list or stream in pieces, starting with what was read of it.
@@ -157,7 +117,7 @@ impl<P: Records> JsonKeys<P> {
     /// Ends the big key's record and hands over what is left of it.
     fn end_big(&mut self) -> VisitResult {
         let Some(big) = self.big.take() else { return Ok(()) };
-        let mut sink = ToPipeline { pipeline: &mut self.pipeline, failed: &mut self.failed };
+        let mut sink = ToRecords(&mut self.records);
         let mut out = Text::with_buffer(std::mem::take(&mut self.buf), &mut sink);
         if big.written == 0 {
             open(&mut out, &big);
@@ -169,7 +129,7 @@ impl<P: Records> JsonKeys<P> {
         record::tail(&mut out, &big.meta);
         let flushed = out.flush();
         drop(out);
-        flushed.map_err(|_| output_failed())?;
+        flushed?;
         self.push(Item::End)
     }
 
@@ -192,7 +152,7 @@ fn open(out: &mut Text, big: &Big) {
     out.push(b'[');
 }
 
-impl<P: Records> Visitor for JsonKeys<P> {
+impl Visitor for JsonKeys<'_> {
     fn key_start(&mut self, k: &KeyStart<'_>) -> Result<Visit, VisitError> {
         self.held = k.key.len();
         self.packed = PackedKey::start(k);
@@ -280,7 +240,6 @@ impl<P: Records> Visitor for JsonKeys<P> {
 
     fn key_end(&mut self, end: &KeyEnd) -> VisitResult {
         if self.big.is_some() {
-            self.records += 1;
             return self.end_big();
         }
         if let Some(k) = self.packed.take() {
@@ -288,15 +247,11 @@ impl<P: Records> Visitor for JsonKeys<P> {
             if end.empty {
                 return Ok(());
             }
-            self.records += 1;
             return self.push(Item::Packed(Box::new(k)));
         }
         self.builder.key_end(end)?;
         match self.builder.take() {
-            Some(e) => {
-                self.records += 1;
-                self.push(Item::Entry(e))
-            }
+            Some(e) => self.push(Item::Entry(e)),
             None => Ok(()),
         }
     }

@@ -1,43 +1,120 @@
 //! Records formatted by the visitor that read the key, for reads that visit the keys on
-//! several threads ([`rdb_parser::RdbReader::read_fanned`]): NDJSON lines kept for the
-//! read to hand on in file order or, for the visitor of the keys read in their turn,
-//! written to the output as they are made.
+//! several threads ([`rdb_parser::RdbReader::read_fanned`]): text kept for the read to
+//! hand on in file order or, for the visitor of the keys read in their turn, written to
+//! the output as it is made.
 
 use std::io::{self, Write};
 use std::sync::Mutex;
 
-use super::bigkey::Records;
-use super::pipeline::Item;
+use rdb_parser::Entry;
+
+use super::packed::PackedKey;
+use super::record;
 use super::text::Text;
 use super::WriteError;
 
-/// Room made for the lines of one batch of keys (a batch holds about 32 KiB of values).
-const LINES_ROOM: usize = 96 << 10;
+/// Room made for the text of one batch of keys (a batch holds about 32 KiB of values).
+const TEXT_ROOM: usize = 96 << 10;
+
+/// What [`super::bigkey::JsonKeys`] hands on: keys, or pieces of a record it formats
+/// itself as the key is read.
+pub enum Item {
+    Entry(Entry),
+    Packed(Box<PackedKey>),
+    /// The start of a record formatted as it is read.
+    Begin,
+    /// Its text, in order.
+    Text(Vec<u8>),
+    /// Its end.
+    End,
+}
+
+impl Item {
+    /// Appends its text to `t` as a record of `style`.
+    fn write(&self, t: &mut Text, style: Style) {
+        match self {
+            Item::Entry(e) => {
+                style.before(t);
+                record::write(t, e);
+                style.after(t);
+            }
+            Item::Packed(k) => {
+                style.before(t);
+                k.write(t);
+                style.after(t);
+            }
+            Item::Begin => style.before(t),
+            Item::Text(text) => t.extend_from_slice(text),
+            Item::End => style.after(t),
+        }
+    }
+}
+
+/// How records are laid out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// One per line.
+    Lines,
+    /// The elements of a JSON array, one per line: each starts with `,\n`, and
+    /// [`SharedOut`] drops the first comma.
+    Array,
+}
+
+impl Style {
+    fn before(self, t: &mut Text) {
+        if self == Style::Array {
+            t.extend_from_slice(b",\n");
+        }
+    }
+
+    fn after(self, t: &mut Text) {
+        if self == Style::Lines {
+            t.push(b'\n');
+        }
+    }
+}
 
 /// The output, written from the reading thread both by the read's sink and by the
 /// visitor of the keys read in their turn; it keeps the first write error.
 pub struct SharedOut<'o> {
-    inner: Mutex<(&'o mut (dyn Write + Send), Option<io::Error>)>,
+    inner: Mutex<Shared<'o>>,
+}
+
+struct Shared<'o> {
+    out: &'o mut (dyn Write + Send),
+    failed: Option<io::Error>,
+    /// The first record's comma, in [`Style::Array`], is still to be dropped.
+    first_comma: bool,
 }
 
 impl<'o> SharedOut<'o> {
-    pub fn new(out: &'o mut (dyn Write + Send)) -> SharedOut<'o> {
-        SharedOut { inner: Mutex::new((out, None)) }
+    pub fn new(out: &'o mut (dyn Write + Send), style: Style) -> SharedOut<'o> {
+        let first_comma = style == Style::Array;
+        SharedOut { inner: Mutex::new(Shared { out, failed: None, first_comma }) }
     }
 
     /// Writes all of `bytes`, unless a write failed before.
-    pub fn put(&self, bytes: &[u8]) -> io::Result<()> {
+    pub fn put(&self, mut bytes: &[u8]) -> io::Result<()> {
         let mut inner = self.inner.lock().map_err(|_| io::Error::other("the output failed"))?;
-        let (out, failed) = &mut *inner;
+        let Shared { out, failed, first_comma } = &mut *inner;
         if let Some(e) = failed {
             return Err(copy(e));
+        }
+        if *first_comma && !bytes.is_empty() {
+            *first_comma = false;
+            bytes = bytes.strip_prefix(b",").unwrap_or(bytes);
         }
         out.write_all(bytes).inspect_err(|e| *failed = Some(copy(e)))
     }
 
+    /// Whether any record was written (records start with their first byte).
+    pub fn any(&self) -> bool {
+        self.inner.lock().is_ok_and(|inner| !inner.first_comma)
+    }
+
     /// The first write error.
     pub fn take_error(&self) -> Option<io::Error> {
-        self.inner.lock().ok().and_then(|mut inner| inner.1.take())
+        self.inner.lock().ok().and_then(|mut inner| inner.failed.take())
     }
 }
 
@@ -55,50 +132,49 @@ impl Write for &SharedOut<'_> {
     }
 }
 
-/// [`Records`] that formats each key as an NDJSON line on the spot.
+/// Formats the keys' records of `style` as they are handed on.
 pub struct Formatted<'s> {
-    /// Lines not taken yet (when they are not written out).
-    lines: Vec<u8>,
-    /// Lines of a record large enough to be spilled from `lines`, which follow them.
+    style: Style,
+    /// Text not taken yet (when it is not written out).
+    text: Vec<u8>,
+    /// Text of a record large enough to be spilled from `text`, which follows it.
     spilled: Vec<u8>,
-    /// Where the lines go as they are made, when they are.
+    /// Where the text goes as it is made, when it does.
     direct: Option<&'s SharedOut<'s>>,
 }
 
 impl<'s> Formatted<'s> {
-    /// Lines kept to be taken, or written to `direct` as they are made.
-    pub fn new(direct: Option<&'s SharedOut<'s>>) -> Formatted<'s> {
-        Formatted { lines: Vec::new(), spilled: Vec::new(), direct }
+    /// Text kept to be taken, or written to `direct` as it is made.
+    pub fn new(style: Style, direct: Option<&'s SharedOut<'s>>) -> Formatted<'s> {
+        Formatted { style, text: Vec::new(), spilled: Vec::new(), direct }
     }
 
-    /// Appends the lines made since the last call to `out`.
+    /// Appends the text made since the last call to `out`.
     pub fn take(&mut self, out: &mut Vec<u8>) {
         if out.capacity() == 0 {
-            // Room for a batch's lines at once, rather than growing by doubling.
-            out.reserve(LINES_ROOM);
+            // Room for a batch's text at once, rather than growing by doubling.
+            out.reserve(TEXT_ROOM);
         }
         out.append(&mut self.spilled);
-        out.extend_from_slice(&self.lines);
-        self.lines.clear();
+        out.extend_from_slice(&self.text);
+        self.text.clear();
     }
-}
 
-impl Records for Formatted<'_> {
-    fn push(&mut self, item: Item) -> anyhow::Result<()> {
-        let ndjson_end = |t: &mut Text| t.push(b'\n');
+    /// Formats one item.
+    pub fn push(&mut self, item: Item) -> io::Result<()> {
         match self.direct {
             Some(mut out) => {
-                let mut t = Text::with_buffer(std::mem::take(&mut self.lines), &mut out);
-                item.write(&mut t, |_| {}, ndjson_end);
+                let mut t = Text::with_buffer(std::mem::take(&mut self.text), &mut out);
+                item.write(&mut t, self.style);
                 let flushed = t.flush();
-                self.lines = t.into_parts().0;
-                Ok(flushed?)
+                self.text = t.into_parts().0;
+                flushed
             }
             None => {
-                let mut t = Text::with_buffer(std::mem::take(&mut self.lines), &mut self.spilled);
-                item.write(&mut t, |_| {}, ndjson_end);
+                let mut t = Text::with_buffer(std::mem::take(&mut self.text), &mut self.spilled);
+                item.write(&mut t, self.style);
                 // Appending to a vector cannot fail.
-                self.lines = t.into_parts().0;
+                self.text = t.into_parts().0;
                 Ok(())
             }
         }
@@ -132,7 +208,7 @@ mod tests {
 
     #[test]
     fn lines_are_kept_in_order_until_taken() -> anyhow::Result<()> {
-        let mut f = Formatted::new(None);
+        let mut f = Formatted::new(Style::Lines, None);
         // The second record is large enough to be spilled while it is formatted.
         for (key, bytes) in [("a", 3), ("b", 600 << 10), ("c", 1)] {
             f.push(string_key(key, bytes))?;
@@ -143,6 +219,27 @@ mod tests {
         let mut again = Vec::new();
         f.take(&mut again);
         assert!(again.is_empty(), "taken once");
+        Ok(())
+    }
+
+    #[test]
+    fn array_elements_drop_the_first_comma_only() -> anyhow::Result<()> {
+        let mut written = Vec::new();
+        {
+            let shared = SharedOut::new(&mut written, Style::Array);
+            assert!(!shared.any());
+            // Records made by a worker and taken, then one written as it is made.
+            let mut worker = Formatted::new(Style::Array, None);
+            worker.push(string_key("a", 1))?;
+            worker.push(string_key("b", 1))?;
+            let mut text = Vec::new();
+            worker.take(&mut text);
+            shared.put(&text)?;
+            Formatted::new(Style::Array, Some(&shared)).push(string_key("c", 1))?;
+            assert!(shared.any());
+        }
+        let records: Vec<String> = ["a", "b", "c"].iter().map(|k| line(k, 1).trim_end().to_string()).collect();
+        assert_eq!(String::from_utf8(written)?, format!("\n{}", records.join(",\n")));
         Ok(())
     }
 
@@ -165,8 +262,8 @@ mod tests {
     fn direct_lines_go_out_at_once_and_the_first_error_is_kept() -> anyhow::Result<()> {
         let mut written = Vec::new();
         {
-            let shared = SharedOut::new(&mut written);
-            let mut f = Formatted::new(Some(&shared));
+            let shared = SharedOut::new(&mut written, Style::Lines);
+            let mut f = Formatted::new(Style::Lines, Some(&shared));
             f.push(string_key("a", 3))?;
             let mut out = Vec::new();
             f.take(&mut out);
@@ -176,8 +273,8 @@ mod tests {
         assert_eq!(String::from_utf8(written)?, line("a", 3));
 
         let mut full = Full(10);
-        let shared = SharedOut::new(&mut full);
-        let mut f = Formatted::new(Some(&shared));
+        let shared = SharedOut::new(&mut full, Style::Lines);
+        let mut f = Formatted::new(Style::Lines, Some(&shared));
         assert!(f.push(string_key("a", 3)).is_err(), "the write fails");
         assert!(shared.put(b"x").is_err(), "later writes fail too, even small ones");
         let kept = shared.take_error().map(|e| e.kind());

@@ -7,7 +7,6 @@ pub mod formatted;
 pub mod json;
 pub mod packed;
 pub mod paths;
-pub mod pipeline;
 pub mod record;
 pub mod text;
 mod writeback;
