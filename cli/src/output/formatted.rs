@@ -13,9 +13,6 @@ use super::record;
 use super::text::Text;
 use super::WriteError;
 
-/// Room made for the text of one batch of keys (a batch holds about 32 KiB of values).
-const TEXT_ROOM: usize = 96 << 10;
-
 /// What [`super::bigkey::JsonKeys`] hands on: keys, or pieces of a record it formats
 /// itself as the key is read.
 pub enum Item {
@@ -151,10 +148,6 @@ impl<'s> Formatted<'s> {
 
     /// Appends the text made since the last call to `out`.
     pub fn take(&mut self, out: &mut Vec<u8>) {
-        if out.capacity() == 0 {
-            // Room for a batch's text at once, rather than growing by doubling.
-            out.reserve(TEXT_ROOM);
-        }
         out.append(&mut self.spilled);
         out.extend_from_slice(&self.text);
         self.text.clear();

@@ -28,9 +28,31 @@ pub(crate) fn large(shape: Shape, head: &[u8]) -> bool {
     stated.unwrap_or(false)
 }
 
+/// Bytes of a stream's start read to judge its size: its node count, its first node's
+/// master ID and the header of its first listpack.
+pub(crate) const STREAM_HEAD: usize = 48;
+
+/// Whether the stream whose stored bytes start with `head` states more nodes than a
+/// copy takes ([`super::MAX_COPY_NODES`]) or a first listpack of more than
+/// [`super::MAX_JOB_BYTES`] (uncompressed). Headers cut short say nothing.
+pub(crate) fn large_stream(head: &[u8]) -> bool {
+    let stated = || -> Option<bool> {
+        let (nodes, used) = length(head)?;
+        if nodes > super::MAX_COPY_NODES {
+            return Some(true);
+        }
+        // The master ID: a 16-byte string.
+        let (id_len, id_used) = length(head.get(used..)?)?;
+        let listpack = head.get(used + id_used + usize::try_from(id_len).ok()?..)?;
+        let bytes = lzf_string_len(listpack).or_else(|| length(listpack).map(|(n, _)| n))?;
+        Some(bytes > super::MAX_JOB_BYTES as u64)
+    };
+    stated().unwrap_or(false)
+}
+
 /// The uncompressed length an LZF-compressed string's header states (`None` for other
 /// strings and cut headers).
-pub(super) fn lzf_string_len(head: &[u8]) -> Option<u64> {
+pub(crate) fn lzf_string_len(head: &[u8]) -> Option<u64> {
     if head.first() != Some(&LZF_STRING) {
         return None;
     }
@@ -127,6 +149,18 @@ fn length(v: &[u8]) -> Option<(u64, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn streams_of_many_nodes_or_a_big_first_listpack_are_large() {
+        let id = [0x10u8; 17];
+        let stream = |nodes: &[u8], listpack: &[u8]| [nodes, &id[..], listpack].concat();
+        assert!(large_stream(&stream(&[0x40, 129], &[0x05])), "129 nodes");
+        assert!(!large_stream(&stream(&[0x40, 128], &[0x05])), "128 small nodes");
+        assert!(large_stream(&stream(&[0x01], &[0x80, 0, 0x10, 0, 1])), "a listpack over 1 MiB");
+        assert!(!large_stream(&stream(&[0x01], &[0x80, 0, 0x10, 0, 0])), "a listpack of 1 MiB");
+        assert!(large_stream(&stream(&[0x01], &[LZF_STRING, 0x44, 0, 0x80, 0, 0x20, 0, 0])), "compressed, 2 MiB");
+        assert!(!large_stream(&stream(&[0x01], &[])), "cut short");
+    }
 
     #[test]
     fn sizes_over_a_copy_are_large() {

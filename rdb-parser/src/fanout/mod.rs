@@ -7,8 +7,9 @@
 //! ordinary read). When every worker is busy the reading thread visits the batch
 //! itself, so the work spreads over the cores whichever side is heavier. Values too
 //! large to copy, and values of other layouts (streams, modules), are visited on the
-//! reading thread in their turn, once the outputs of the keys before them reached the
-//! caller (so a visitor of such a key may write its output as it goes).
+//! reading thread; the large ones (and module values, whose size nothing states) only
+//! once the outputs of the keys before them reached the caller, so their visitor may
+//! write its output as it goes ([`Forked::InTurn`]).
 //!
 //! What the workers make of the keys reaches the caller in file order, and so does the
 //! first error: stepping over a value fails where its decoder fails, and an error found
@@ -30,12 +31,14 @@ use crate::header::Header;
 use crate::layout::{shape, Shape};
 use crate::prim::Limits;
 use crate::reader::{KeyHandoff, RdbReader, Step};
-use crate::types::RdbType;
+use crate::types::{Kind, RdbType};
 use crate::visitor::{KeyStart, Visitor};
 use worker::{check_value, visit_value, Batch, Done, Job, Worker};
 
 /// Bytes of values per batch.
 const BATCH_BYTES: usize = 32 << 10;
+/// Batches smaller than this are visited on the reading thread.
+const SMALL_BATCH_BYTES: usize = 4 << 10;
 /// Batches queued per worker.
 const IN_FLIGHT: usize = 4;
 /// Most worker threads (the reading thread visits batches too).
@@ -52,9 +55,10 @@ fn worker_count() -> usize {
 pub enum Forked {
     /// Visiting batches of copied keys, on any thread; its outputs wait for their turn.
     Batches,
-    /// Visiting, on the reading thread, the keys too large to copy (and streams and
-    /// modules), each only once the outputs of every key before it reached `sink`; what
-    /// `finish` makes of it goes to `sink` next. Its output may go out as it is made.
+    /// Visiting, on the reading thread, the keys too large to copy, streams of many
+    /// nodes or a big first node, and module values, each only once the outputs of
+    /// every key before it reached `sink`; what `finish` makes of it goes to `sink`
+    /// next. Its output may go out as it is made.
     InTurn,
 }
 
@@ -251,6 +255,10 @@ impl<R: Read, V, W: Visitor, O: Default> KeyHandoff<R, V> for Fan<'_, V, W, O> {
         if !wanted {
             return check_value(cx, head);
         }
+        if head.rdb_type.kind() == Kind::Stream && !probe::large_stream(cx.src.peek_up_to(probe::STREAM_HEAD)?) {
+            // A small stream: visited here, its output waiting for its turn like a batch's.
+            return self.visit_here(cx, head);
+        }
         // Visited here, in its turn, once the outputs before it are out.
         self.catch_up()?;
         let finish = self.finish;
@@ -265,6 +273,20 @@ impl<R: Read, V, W: Visitor, O: Default> KeyHandoff<R, V> for Fan<'_, V, W, O> {
 }
 
 impl<V, W: Visitor, O: Default> Fan<'_, V, W, O> {
+    /// Visits key `head` on this thread with the visitor of batches; its output waits
+    /// for its turn.
+    fn visit_here<R: Read>(&mut self, cx: &mut Ctx<R>, head: &KeyStart<'_>) -> Result<()> {
+        self.dispatch()?;
+        let finish = self.finish;
+        let local = self.local()?;
+        visit_value(cx, head, &mut local.v)?;
+        let mut out = O::default();
+        finish(&mut local.v, &mut out);
+        self.pending.insert(self.seq, (out, None, head.offset));
+        self.seq += 1;
+        Ok(())
+    }
+
     /// Makes the visitors, from `v` as it stands at the first key.
     fn start(&mut self, v: &mut V, header: Header, limits: Limits) {
         for lane in &mut self.lanes {
@@ -323,7 +345,8 @@ impl<V, W: Visitor, O: Default> Fan<'_, V, W, O> {
         copied::cut_error(cut, visited)
     }
 
-    /// Hands the batch to a worker with room, or visits it here when all are busy.
+    /// Hands the batch to a worker with room, or visits it here when all are busy or it
+    /// is small.
     fn dispatch(&mut self) -> Result<()> {
         if self.batch.jobs.is_empty() {
             return Ok(());
@@ -331,7 +354,10 @@ impl<V, W: Visitor, O: Default> Fan<'_, V, W, O> {
         let fresh = self.spare.pop().unwrap_or_default();
         let mut item = (self.seq, std::mem::replace(&mut self.batch, fresh));
         self.seq += 1;
-        for lane in &self.lanes {
+        // A batch cut short by a key visited here is small: handing it to a thread
+        // costs more than visiting it.
+        let lanes = if item.1.bytes.len() < SMALL_BATCH_BYTES { &[][..] } else { &self.lanes[..] };
+        for lane in lanes {
             match lane.jobs.try_send(item) {
                 Ok(()) => return Ok(()),
                 Err(TrySendError::Full(back) | TrySendError::Disconnected(back)) => item = back,
