@@ -48,7 +48,7 @@ struct ToRecords<'a, 's>(&'a mut Formatted<'s>);
 
 impl Write for ToRecords<'_, '_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.push(Item::Text(buf.to_vec()))?;
+        self.0.text(buf)?;
         Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {

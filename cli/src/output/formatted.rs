@@ -18,10 +18,9 @@ use super::WriteError;
 pub enum Item {
     Entry(Entry),
     Packed(Box<PackedKey>),
-    /// The start of a record formatted as it is read.
+    /// The start of a record formatted as it is read (its text follows through
+    /// [`Formatted::text`]).
     Begin,
-    /// Its text, in order.
-    Text(Vec<u8>),
     /// Its end.
     End,
 }
@@ -41,7 +40,6 @@ impl Item {
                 style.after(t);
             }
             Item::Begin => style.before(t),
-            Item::Text(text) => t.extend_from_slice(text),
             Item::End => style.after(t),
         }
     }
@@ -104,7 +102,7 @@ impl<'o> SharedOut<'o> {
         out.write_all(bytes).inspect_err(|e| *failed = Some(copy(e)))
     }
 
-    /// Whether any record was written (records start with their first byte).
+    /// Whether any record was written, in [`Style::Array`].
     pub fn any(&self) -> bool {
         self.inner.lock().is_ok_and(|inner| !inner.first_comma)
     }
@@ -155,22 +153,28 @@ impl<'s> Formatted<'s> {
 
     /// Formats one item.
     pub fn push(&mut self, item: Item) -> io::Result<()> {
-        match self.direct {
-            Some(mut out) => {
-                let mut t = Text::with_buffer(std::mem::take(&mut self.text), &mut out);
-                item.write(&mut t, self.style);
-                let flushed = t.flush();
-                self.text = t.into_parts().0;
-                flushed
-            }
-            None => {
-                let mut t = Text::with_buffer(std::mem::take(&mut self.text), &mut self.spilled);
-                item.write(&mut t, self.style);
-                // Appending to a vector cannot fail.
-                self.text = t.into_parts().0;
-                Ok(())
-            }
-        }
+        let style = self.style;
+        self.format(|t| item.write(t, style))
+    }
+
+    /// Appends text of a record formatted as it is read.
+    pub fn text(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.format(|t| t.extend_from_slice(bytes))
+    }
+
+    /// Appends what `f` writes: kept to be taken, or written out now.
+    fn format(&mut self, f: impl FnOnce(&mut Text)) -> io::Result<()> {
+        let mut direct = self.direct;
+        let sink: &mut dyn Write = match &mut direct {
+            Some(out) => out,
+            None => &mut self.spilled,
+        };
+        let mut t = Text::with_buffer(std::mem::take(&mut self.text), sink);
+        f(&mut t);
+        // Kept text waits to be taken (appending to a vector cannot fail).
+        let written = if self.direct.is_some() { t.flush() } else { Ok(()) };
+        self.text = t.into_parts().0;
+        written
     }
 }
 
