@@ -22,6 +22,9 @@ pub(crate) enum Shape {
     /// A count, then per element these strings, and a binary score when set (plain
     /// sets, hashes and sorted sets).
     Elements(&'static [&'static str], bool),
+    /// A stream of this format (1-5, [`crate::stream::format_of`]): its nodes, then its
+    /// metadata and consumer groups. [`shape`] never gives it.
+    Stream(u8),
 }
 
 /// The layout of a stored value of type `t`, for the types made of strings alone (and
@@ -80,5 +83,64 @@ pub(crate) fn step_over<R: Read>(src: &mut Source<R>, limits: &Limits, shape: Sh
             }
             Ok(())
         }
+        Shape::Stream(format) => step_over_stream(src, limits, format),
     }
+}
+
+/// Steps over a stream of `format`, reading what its decoder reads (without its checks).
+fn step_over_stream<R: Read>(src: &mut Source<R>, limits: &Limits, format: u8) -> Result<()> {
+    for _ in 0..src.length()? {
+        src.skip_string(limits, "a stream node key")?;
+        src.skip_string(limits, "a stream node listpack")?;
+    }
+    // The length and the last ID; since format 2 also the first ID, the largest deleted
+    // ID and the count of entries added.
+    lengths(src, if format >= 2 { 8 } else { 3 })?;
+    for _ in 0..src.length()? {
+        src.skip_string(limits, "a consumer group name")?;
+        // The last delivered ID; since format 2 the entries-read counter.
+        lengths(src, if format >= 2 { 3 } else { 2 })?;
+        for _ in 0..src.length()? {
+            src.stream_id_raw()?;
+            src.i64_le("a delivery time")?;
+            src.length()?;
+        }
+        for _ in 0..src.length()? {
+            src.skip_string(limits, "a consumer name")?;
+            src.i64_le("a consumer seen time")?;
+            if format >= 3 {
+                src.i64_le("a consumer active time")?;
+            }
+            for _ in 0..src.length()? {
+                src.stream_id_raw()?;
+            }
+        }
+        if format >= 5 {
+            // The NACK zone.
+            for _ in 0..src.length()? {
+                src.stream_id_raw()?;
+            }
+        }
+    }
+    if format >= 4 {
+        // Idempotent producers: the settings, each producer's IDs, two counters.
+        lengths(src, 2)?;
+        for _ in 0..src.length()? {
+            src.skip_string(limits, "a producer ID")?;
+            for _ in 0..src.length()? {
+                src.skip_string(limits, "an idempotency ID")?;
+                lengths(src, 2)?;
+            }
+        }
+        lengths(src, 2)?;
+    }
+    Ok(())
+}
+
+/// Reads `n` lengths.
+fn lengths<R: Read>(src: &mut Source<R>, n: usize) -> Result<()> {
+    for _ in 0..n {
+        src.length()?;
+    }
+    Ok(())
 }

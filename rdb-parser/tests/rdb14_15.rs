@@ -183,6 +183,24 @@ fn stream_nack_zone_is_read_and_checked() {
     }
 }
 
+#[test]
+fn streams_with_a_nack_zone_read_alike_on_worker_threads() {
+    use rdb_parser::fuzzing::fanned_read_verdict;
+    let same = |bytes: &[u8], what: &str| {
+        assert_eq!(fanned_read_verdict(bytes, false, true), fanned_read_verdict(bytes, true, true), "{what}");
+    };
+    let valid = xnack_stream(&[1, 2, 3, 4], &[1, 4], &[2, 3]);
+    let read = fanned_read_verdict(&valid, true, true);
+    assert!(read.is_ok_and(|(_, keys)| keys.iter().any(|k| k.contains("nacked: [StreamId { ms: 2"))));
+    same(&valid, "valid");
+    let twice = xnack_stream(&[1, 2], &[1], &[2, 2]);
+    assert!(fanned_read_verdict(&twice, true, true).is_err_and(|e| e.contains("twice")));
+    same(&twice, "NACK zone lists an entry twice");
+    common::for_each_damaged(&valid, 60, 200, 0x2545_f491_4f6c_dd1d, |what, bytes, _| {
+        same(bytes, what);
+    });
+}
+
 // ---- opcode 242 and types 29–32: hash templates ----
 
 fn template(b: Rdb, id: u64, names: &[&[u8]]) -> Rdb {

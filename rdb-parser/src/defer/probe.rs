@@ -15,27 +15,36 @@ const HEAD: usize = 10;
 /// lengths, or one length.
 pub(crate) const SIZE_HEAD: usize = 19;
 
+/// Bytes of a stored value's start that [`large`] reads for a value laid out as `shape`.
+pub(crate) fn head_len(shape: Shape) -> usize {
+    match shape {
+        Shape::Stream(_) => STREAM_HEAD,
+        _ => SIZE_HEAD,
+    }
+}
+
 /// Whether the value laid out as `shape` whose stored bytes start with `head` states a
 /// size over the limits of copying ([`super::MAX_JOB_BYTES`] stored bytes,
-/// [`super::MAX_COPY_NODES`] quicklist nodes, [`super::MAX_COPY_COUNT`] elements).
-/// Headers cut short say nothing.
+/// [`super::MAX_COPY_NODES`] quicklist nodes, [`super::MAX_COPY_COUNT`] elements;
+/// streams: [`large_stream`]). Headers cut short say nothing.
 pub(crate) fn large(shape: Shape, head: &[u8]) -> bool {
     let stated = match shape {
         Shape::LzfString | Shape::Blob(_) => stored_bytes(head).map(|n| n > super::MAX_JOB_BYTES as u64),
         Shape::Quicklist | Shape::Quicklist2 => length(head).map(|(n, _)| n > super::MAX_COPY_NODES),
         Shape::Elements(..) => length(head).map(|(n, _)| n > super::MAX_COPY_COUNT),
+        Shape::Stream(_) => Some(large_stream(head)),
     };
     stated.unwrap_or(false)
 }
 
 /// Bytes of a stream's start read to judge its size: its node count, its first node's
 /// master ID and the header of its first listpack.
-pub(crate) const STREAM_HEAD: usize = 48;
+const STREAM_HEAD: usize = 48;
 
 /// Whether the stream whose stored bytes start with `head` states more nodes than a
 /// copy takes ([`super::MAX_COPY_NODES`]) or a first listpack of more than
 /// [`super::MAX_JOB_BYTES`] (uncompressed). Headers cut short say nothing.
-pub(crate) fn large_stream(head: &[u8]) -> bool {
+fn large_stream(head: &[u8]) -> bool {
     let stated = || -> Option<bool> {
         let (nodes, used) = length(head)?;
         if nodes > super::MAX_COPY_NODES {
@@ -77,6 +86,8 @@ pub(super) fn holds_elements(t: RdbType, shape: Shape, v: &[u8]) -> Option<bool>
         Shape::LzfString => Some(true),
         Shape::Blob(_) => blob_count(t, blob_head(v)?).map(|n| n > 0),
         Shape::Elements(..) => Some(length(v)?.0 > 0),
+        // Stream values are never empty collections.
+        Shape::Stream(_) => Some(true),
         Shape::Quicklist | Shape::Quicklist2 => {
             let (nodes, used) = length(v)?;
             if nodes == 0 {

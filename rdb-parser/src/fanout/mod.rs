@@ -1,18 +1,17 @@
 //! Reading with the values visited on other threads ([`RdbReader::read_fanned`]).
 //!
 //! The reading thread reads the file (and its checksum) and steps over each value of a
-//! compact or string-only layout as [`crate::defer`] does, copying it into a batch;
-//! worker threads visit the batches with visitors of their own, made from the caller's
-//! at the first key, through the ordinary decoders (so every check runs as in an
-//! ordinary read). When every worker is busy the reading thread visits the batch
+//! compact or string-only layout as [`crate::defer`] does, and each stream, copying it
+//! into a batch; worker threads visit the batches with visitors of their own, made from
+//! the caller's at the first key, through the ordinary decoders (so every check runs as
+//! in an ordinary read). When every worker is busy the reading thread visits the batch
 //! itself, so the work spreads over the cores whichever side is heavier. Values too
-//! large to copy, and values of other layouts (streams, modules), are visited on the
-//! reading thread; the large ones (and module values, whose size nothing states) only
-//! once the outputs of the keys before them reached the caller, so their visitor may
-//! write its output as it goes ([`Forked::InTurn`]).
+//! large to copy, and module values (whose size nothing states), are visited on the
+//! reading thread, each only once the outputs of the keys before it reached the caller,
+//! so their visitor may write its output as it goes ([`Forked::InTurn`]).
 //!
 //! What the workers make of the keys reaches the caller in file order, and so does the
-//! first error: stepping over a value fails where its decoder fails, and an error found
+//! first error: stepping over a value reads what its decoder reads, and an error found
 //! while reading waits for the batches before it, whose errors come first.
 
 mod worker;
@@ -31,6 +30,7 @@ use crate::header::Header;
 use crate::layout::{shape, Shape};
 use crate::prim::Limits;
 use crate::reader::{KeyHandoff, RdbReader, Step};
+use crate::stream::format_of;
 use crate::types::{Kind, RdbType};
 use crate::visitor::{KeyStart, Visitor};
 use worker::{check_value, visit_value, Batch, Done, Job, Worker};
@@ -62,11 +62,12 @@ pub enum Forked {
     InTurn,
 }
 
-/// How a value of type `t` is stepped over to be copied: strings in any encoding, and
-/// the types [`shape`] knows.
+/// How a value of type `t` is stepped over to be copied: strings in any encoding,
+/// streams, and the types [`shape`] knows.
 fn fan_shape(t: RdbType) -> Option<Shape> {
     match t {
         RdbType::String => Some(Shape::Blob("a string value")),
+        t if t.kind() == Kind::Stream => Some(Shape::Stream(format_of(t))),
         t => shape(t),
     }
 }
@@ -248,24 +249,19 @@ impl<R: Read, V, W: Visitor, O: Default> KeyHandoff<R, V> for Fan<'_, V, W, O> {
         }
         let wanted = self.filter.matches(head);
         if let Some(shape) = fan_shape(head.rdb_type) {
-            if !probe::large(shape, cx.src.peek_up_to(probe::SIZE_HEAD)?) {
+            if !probe::large(shape, cx.src.peek_up_to(probe::head_len(shape))?) {
                 return self.capture(cx, head, shape, wanted);
             }
         }
         if !wanted {
             return check_value(cx, head);
         }
-        if head.rdb_type.kind() == Kind::Stream && !probe::large_stream(cx.src.peek_up_to(probe::STREAM_HEAD)?) {
-            // A small stream: visited here, its output waiting for its turn like a batch's.
-            return self.visit_here(cx, head);
-        }
         // Visited here, in its turn, once the outputs before it are out.
         self.catch_up()?;
-        let finish = self.finish;
-        let w = self.in_turn.as_mut().ok_or_else(|| Error::corrupt(0, "internal: no visitor for the keys"))?;
+        let w = self.in_turn.as_mut().ok_or_else(no_visitor)?;
         visit_value(cx, head, w)?;
         let mut out = O::default();
-        finish(w, &mut out);
+        (self.finish)(w, &mut out);
         self.seq += 1;
         self.next += 1;
         (self.sink)(out).map_err(|e| Error::new(head.offset, ErrorKind::Visitor(e)))
@@ -273,20 +269,6 @@ impl<R: Read, V, W: Visitor, O: Default> KeyHandoff<R, V> for Fan<'_, V, W, O> {
 }
 
 impl<V, W: Visitor, O: Default> Fan<'_, V, W, O> {
-    /// Visits key `head` on this thread with the visitor of batches; its output waits
-    /// for its turn.
-    fn visit_here<R: Read>(&mut self, cx: &mut Ctx<R>, head: &KeyStart<'_>) -> Result<()> {
-        self.dispatch()?;
-        let finish = self.finish;
-        let local = self.local()?;
-        visit_value(cx, head, &mut local.v)?;
-        let mut out = O::default();
-        finish(&mut local.v, &mut out);
-        self.pending.insert(self.seq, (out, None, head.offset));
-        self.seq += 1;
-        Ok(())
-    }
-
     /// Makes the visitors, from `v` as it stands at the first key.
     fn start(&mut self, v: &mut V, header: Header, limits: Limits) {
         for lane in &mut self.lanes {
@@ -300,7 +282,7 @@ impl<V, W: Visitor, O: Default> Fan<'_, V, W, O> {
     }
 
     fn local(&mut self) -> Result<&mut Worker<W>> {
-        self.local.as_mut().ok_or_else(|| Error::corrupt(0, "internal: no visitor for the keys"))
+        self.local.as_mut().ok_or_else(no_visitor)
     }
 
     /// Steps over the value of key `head`, laid out as `shape`, copying the key and the
@@ -424,4 +406,9 @@ impl<V, W: Visitor, O: Default> Fan<'_, V, W, O> {
             }
         }
     }
+}
+
+/// The error for a key met before the visitors were made (a defect, not damage).
+fn no_visitor() -> Error {
+    Error::corrupt(0, "internal: no visitor for the keys")
 }

@@ -18,7 +18,7 @@ pub(crate) fn put_uncompressed(out: &mut Vec<u8>, ty: RdbType, raw: &[u8]) -> bo
     let done = match shape(ty) {
         Some(one @ (Shape::LzfString | Shape::Blob(_))) => raw.first() == Some(&LZF_STRING) && rewrite(out, raw, one),
         Some(nodes @ (Shape::Quicklist | Shape::Quicklist2)) => rewrite(out, raw, nodes),
-        Some(Shape::Elements(..)) | None => false,
+        Some(Shape::Elements(..) | Shape::Stream(_)) | None => false,
     };
     if !done {
         out.truncate(start);
@@ -56,7 +56,7 @@ fn rewrite(out: &mut Vec<u8>, raw: &[u8], shape: Shape) -> bool {
             })
         }
         Shape::LzfString | Shape::Blob(_) => string(&mut src, out),
-        Shape::Elements(..) => false,
+        Shape::Elements(..) | Shape::Stream(_) => false,
     };
     whole && compressed && src.offset() == raw.len() as u64
 }
