@@ -1,14 +1,16 @@
 //! The JSON converts' visitor: each key becomes a record, formatted by [`Formatted`].
 //!
 //! Lists, sets, sorted sets and hashes are kept compact ([`PackedKey`]: one buffer and
-//! 4-byte offsets, not a vector per element), other types as an [`Entry`], until the
-//! key ends. A list or stream that grows past [`BIG_KEY_BYTES`] while it is
-//! read goes on in pieces instead: its items or entries are formatted as they arrive.
-//! Strings stay whole; their text goes out in pieces like every record's.
+//! 4-byte offsets, not a vector per element), other types but streams as an [`Entry`],
+//! until the key ends. A list that grows past [`BIG_KEY_BYTES`] while it is read goes
+//! on in pieces instead: its items are formatted as they arrive. Stream entries are
+//! always formatted as they arrive (their groups and metadata, which come after them,
+//! are kept), the text handed on once the key ends or once it is large. Strings stay
+//! whole; their text goes out in pieces like every record's.
 
 use rdb_parser::{
-    Entry, EntryBuilder, KeyEnd, KeyMeta, KeyStart, Kind, ModuleValue, Stream, StreamEntryRef, StreamGroup, StreamId,
-    StreamMeta, Value, Visit, VisitError, VisitResult, Visitor,
+    EntryBuilder, KeyEnd, KeyMeta, KeyStart, Kind, ModuleValue, Stream, StreamEntryRef, StreamGroup, StreamMeta, Visit,
+    VisitError, VisitResult, Visitor,
 };
 use std::io::{self, Write};
 
@@ -17,19 +19,17 @@ use super::packed::PackedKey;
 use super::record;
 use super::text::Text;
 
-/// A list or stream goes on in pieces once about this much of it is held.
+/// A list goes on in pieces once about this much of it is held.
 pub const BIG_KEY_BYTES: usize = 4 << 20;
 
-/// Hands each key's record to [`Formatted`]; big lists and streams in pieces.
+/// Hands each key's record to [`Formatted`]; big lists and all streams in pieces.
 pub struct JsonKeys<'s> {
     builder: EntryBuilder,
     records: Formatted<'s>,
     /// The current key, when it is a collection kept compact.
     packed: Option<PackedKey>,
-    /// About how many bytes the current stream holds.
-    held: usize,
     big: Option<Big>,
-    /// Text of a big key not handed over yet.
+    /// Text of a key in pieces not handed over yet.
     buf: Vec<u8>,
 }
 
@@ -41,14 +41,23 @@ struct Big {
     written: u64,
     /// For streams, what follows the entries.
     rest: Box<Stream>,
+    /// Its record was begun ([`Item::Begin`]): some of its text was handed over.
+    begun: bool,
 }
 
-/// Hands a big key's text to the records as it grows.
-struct ToRecords<'a, 's>(&'a mut Formatted<'s>);
+/// Hands the text of a key in pieces to the records, beginning its record first.
+struct ToRecords<'a, 's> {
+    records: &'a mut Formatted<'s>,
+    begun: &'a mut bool,
+}
 
 impl Write for ToRecords<'_, '_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.text(buf)?;
+        if !*self.begun {
+            self.records.push(Item::Begin)?;
+            *self.begun = true;
+        }
+        self.records.text(buf)?;
         Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -58,7 +67,7 @@ impl Write for ToRecords<'_, '_> {
 
 impl<'s> JsonKeys<'s> {
     pub fn new(records: Formatted<'s>) -> JsonKeys<'s> {
-        JsonKeys { builder: EntryBuilder::new(), records, packed: None, held: 0, big: None, buf: Vec::new() }
+        JsonKeys { builder: EntryBuilder::new(), records, packed: None, big: None, buf: Vec::new() }
     }
 
     /// Where the records are formatted.
@@ -70,14 +79,14 @@ impl<'s> JsonKeys<'s> {
         Ok(self.records.push(item)?)
     }
 
-    /// Formats one more item or entry of the big key with `f`, handing the text over
-    /// as it grows.
+    /// Formats one more item or entry of the key in pieces with `f`, handing the text
+    /// over as it grows.
     fn in_order(&mut self, f: impl FnOnce(&mut Text)) -> VisitResult {
         let Some(big) = &mut self.big else { return Ok(()) };
-        let mut sink = ToRecords(&mut self.records);
+        let mut sink = ToRecords { records: &mut self.records, begun: &mut big.begun };
         let mut out = Text::with_buffer(std::mem::take(&mut self.buf), &mut sink);
         if big.written == 0 {
-            open(&mut out, big);
+            open(&mut out, &big.head);
         } else {
             out.push(b',');
         }
@@ -89,38 +98,23 @@ impl<'s> JsonKeys<'s> {
         error.map_or(Ok(()), |e| Err(e.into()))
     }
 
-    /// Goes on with a list or stream in pieces, starting with what was read of it.
-    fn go_big(&mut self, head: (u64, Vec<u8>, Kind, Option<i64>), meta: Vec<KeyMeta>) -> VisitResult {
-        self.big = Some(Big { head, meta, written: 0, rest: Box::default() });
-        self.push(Item::Begin)
+    /// Goes on with a key in pieces.
+    fn go_big(&mut self, head: (u64, Vec<u8>, Kind, Option<i64>), meta: Vec<KeyMeta>) {
+        self.big = Some(Big { head, meta, written: 0, rest: Box::default(), begun: false });
     }
 
     fn list_goes_big(&mut self, k: PackedKey) -> VisitResult {
-        self.go_big((k.db, k.key, k.kind, k.expire_at_ms), k.meta)?;
+        self.go_big((k.db, k.key, k.kind, k.expire_at_ms), k.meta);
         (0..k.packed.len() as u32).try_for_each(|i| self.in_order(|out| record::bytes(out, k.packed.get(i))))
     }
 
-    fn stream_goes_big(&mut self, e: Entry) -> VisitResult {
-        self.go_big((e.db, e.key, Kind::Stream, e.expire_at_ms), e.meta)?;
-        let Value::Stream(s) = e.value else { return Ok(()) };
-        if let Some(big) = &mut self.big {
-            big.rest.meta = s.meta;
-            big.rest.groups = s.groups;
-        }
-        s.entries.iter().try_for_each(|en| self.entry(en.id, en.fields.iter().map(|(f, v)| (&f[..], &v[..]))))
-    }
-
-    fn entry<'a>(&mut self, id: StreamId, fields: impl Iterator<Item = (&'a [u8], &'a [u8])>) -> VisitResult {
-        self.in_order(|out| record::stream_entry(out, id, fields))
-    }
-
-    /// Ends the big key's record and hands over what is left of it.
+    /// Ends the record of the key in pieces and hands over what is left of it.
     fn end_big(&mut self) -> VisitResult {
-        let Some(big) = self.big.take() else { return Ok(()) };
-        let mut sink = ToRecords(&mut self.records);
+        let Some(mut big) = self.big.take() else { return Ok(()) };
+        let mut sink = ToRecords { records: &mut self.records, begun: &mut big.begun };
         let mut out = Text::with_buffer(std::mem::take(&mut self.buf), &mut sink);
         if big.written == 0 {
-            open(&mut out, &big);
+            open(&mut out, &big.head);
         }
         out.push(b']');
         if big.head.2 == Kind::Stream {
@@ -142,9 +136,9 @@ impl<'s> JsonKeys<'s> {
     }
 }
 
-/// Writes the record of a big key up to its first item or entry.
-fn open(out: &mut Text, big: &Big) {
-    let (db, key, kind, expire) = &big.head;
+/// Writes the record of a key in pieces, `head`, up to its first item or entry.
+fn open(out: &mut Text, head: &(u64, Vec<u8>, Kind, Option<i64>)) {
+    let (db, key, kind, expire) = head;
     record::head(out, *db, key, *kind, *expire);
     if *kind == Kind::Stream {
         out.extend_from_slice(b"{\"entries\":");
@@ -154,7 +148,10 @@ fn open(out: &mut Text, big: &Big) {
 
 impl Visitor for JsonKeys<'_> {
     fn key_start(&mut self, k: &KeyStart<'_>) -> Result<Visit, VisitError> {
-        self.held = k.key.len();
+        if k.rdb_type.kind() == Kind::Stream {
+            self.go_big((k.db, k.key.to_vec(), Kind::Stream, k.expire_at_ms), k.meta.to_vec());
+            return Ok(Visit::Value);
+        }
         self.packed = PackedKey::start(k);
         if self.packed.is_some() {
             return Ok(Visit::Value);
@@ -192,34 +189,21 @@ impl Visitor for JsonKeys<'_> {
     }
 
     fn stream_entry(&mut self, entry: &StreamEntryRef<'_>) -> VisitResult {
-        if self.big.is_some() {
-            return self.entry(entry.id, entry.fields());
-        }
-        self.builder.stream_entry(entry)?;
-        self.held += 32 + entry.fields().map(|(f, v)| f.len() + v.len() + 48).sum::<usize>();
-        if self.held < BIG_KEY_BYTES {
-            return Ok(());
-        }
-        match self.builder.take_current() {
-            Some(e) => self.stream_goes_big(e),
-            None => Ok(()),
-        }
+        self.in_order(|out| record::stream_entry(out, entry.id, entry.fields()))
     }
 
     fn stream_meta(&mut self, meta: &StreamMeta) -> VisitResult {
         if let Some(s) = self.stream_rest() {
             s.meta = meta.clone();
-            return Ok(());
         }
-        self.builder.stream_meta(meta)
+        Ok(())
     }
 
     fn stream_group(&mut self, group: &StreamGroup) -> VisitResult {
         if let Some(s) = self.stream_rest() {
             s.groups.push(group.clone());
-            return Ok(());
         }
-        self.builder.stream_group(group)
+        Ok(())
     }
 
     fn module_value(&mut self, value: &ModuleValue) -> VisitResult {

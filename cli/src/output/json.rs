@@ -56,6 +56,15 @@ pub fn string_content(out: &mut Vec<u8>, s: &str) {
     out.remove(at);
 }
 
+/// Appends a stream ID as a JSON string, `"ms-seq"`.
+pub fn stream_id(out: &mut Vec<u8>, id: rdb_parser::StreamId) {
+    out.push(b'"');
+    int(out, id.ms);
+    out.push(b'-');
+    int(out, id.seq);
+    out.push(b'"');
+}
+
 /// Appends an integer.
 pub fn int(out: &mut Vec<u8>, v: impl itoa::Integer) {
     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());

@@ -282,7 +282,7 @@ fn stream(out: &mut Text, s: &Stream) {
 /// One stream entry: `{"id":..,"fields":[[f,v],..]}`.
 pub fn stream_entry<'a>(out: &mut Text, id: StreamId, fields: impl Iterator<Item = (&'a [u8], &'a [u8])>) {
     out.extend_from_slice(b"{\"id\":");
-    json::string(out, &id.to_string());
+    json::stream_id(out, id);
     out.extend_from_slice(b",\"fields\":");
     array(out, fields, |out, (f, v)| {
         out.push(b'[');
@@ -299,7 +299,7 @@ pub fn stream_rest(out: &mut Text, s: &Stream) {
     out.extend_from_slice(b",\"length\":");
     json::int(out, s.meta.length);
     out.extend_from_slice(b",\"last_id\":");
-    json::string(out, &s.meta.last_id.to_string());
+    json::stream_id(out, s.meta.last_id);
     out.extend_from_slice(b",\"groups\":");
     let mut groups: Vec<_> = s.groups.iter().collect();
     groups.sort_by(|a, b| a.name.cmp(&b.name));
@@ -307,13 +307,13 @@ pub fn stream_rest(out: &mut Text, s: &Stream) {
         out.extend_from_slice(b"{\"name\":");
         json::bytes(out, &g.name);
         out.extend_from_slice(b",\"last_id\":");
-        json::string(out, &g.last_id.to_string());
+        json::stream_id(out, g.last_id);
         out.extend_from_slice(b",\"entries_read\":");
         json::opt_int(out, g.entries_read);
         out.extend_from_slice(b",\"pending\":");
         array(out, g.pending.iter(), |out, p| {
             out.extend_from_slice(b"{\"id\":");
-            json::string(out, &p.id.to_string());
+            json::stream_id(out, p.id);
             out.extend_from_slice(b",\"consumer\":");
             match &p.consumer {
                 Some(c) => json::bytes(out, c),
@@ -333,7 +333,7 @@ pub fn stream_rest(out: &mut Text, s: &Stream) {
         });
         if !g.nacked.is_empty() {
             out.extend_from_slice(b",\"nacked\":");
-            array(out, g.nacked.iter(), |out, id| json::string(out, &id.to_string()));
+            array(out, g.nacked.iter(), |out, id| json::stream_id(out, *id));
         }
         out.push(b'}');
     });
@@ -362,7 +362,7 @@ fn idmp(out: &mut Text, i: &StreamIdmp) {
             out.extend_from_slice(b"{\"iid\":");
             json::bytes(out, iid);
             out.extend_from_slice(b",\"id\":");
-            json::string(out, &id.to_string());
+            json::stream_id(out, *id);
             out.push(b'}');
         });
         out.push(b'}');
