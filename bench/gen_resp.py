@@ -270,10 +270,10 @@ class Gen:
                 o.cmdv((b"ZADD", key), items)
 
     # --- streams ---------------------------------------------------------
-    def streams(self, count, entries):
+    def streams(self, count, entries, prefix=b"events"):
         r, o = self.r, self.o
         for s in range(count):
-            key = b"events:%d" % s
+            key = b"%s:%d" % (prefix, s)
             base = 1_700_000_000_000 + s * 10_000_000
             ids = []
             for j in range(entries):
@@ -330,6 +330,11 @@ class Gen:
         self.small_hashes(n_of(20_000, s))
         self.o.cmd(b"SELECT", b"0")
 
+    def part_streams(self):
+        """Many small streams with consumer groups (queues), for a dump of streams."""
+        self.o.cmd(b"SELECT", b"0")
+        self.streams(n_of(1_000_000, self.scale), 20, b"queue")
+
     def part_compressed(self):
         """Run while list-compress-depth is 1: quicklists with LZF nodes."""
         s = self.scale
@@ -342,10 +347,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--part", choices=("main", "compressed"), default="main")
+    ap.add_argument("--part", choices=("main", "compressed", "streams"), default="main")
     ap.add_argument("--no-functions", action="store_true", help="no FUNCTION LOAD (servers before 7.0)")
     a = ap.parse_args()
-    g = Gen(a.seed * 2 + (a.part == "compressed"), a.scale, functions=not a.no_functions)
+    part_seed = a.seed * 2 + {"main": 0, "compressed": 1, "streams": 1 << 20}[a.part]
+    g = Gen(part_seed, a.scale, functions=not a.no_functions)
     getattr(g, "part_" + a.part)()
     g.o.flush()
     sys.stdout.buffer.flush()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make a realistic dump with a real server, for benchmarks.
 #
-#   bench/make-dump.sh [--server PREFIX] [--aof] SIZE_MB OUT
+#   bench/make-dump.sh [--server PREFIX] [--aof] [--streams] SIZE_MB OUT
 #   bench/make-dump.sh [--server PREFIX] --big-keys OUT
 #
 #   --server  the installed server to use, by name prefix (default redis-7.0; redis-6.2
@@ -10,6 +10,8 @@
 #             of an RDB dump
 #   SIZE_MB   approximate size of the dump (the counts in gen_resp.py are tuned for
 #             1024 MB of RDB at scale 1.0)
+#   --streams only small streams with consumer groups (about 20 entries each, the
+#             `streams` part of gen_resp.py), instead of the usual mix
 #   --big-keys  instead, one big key of each type from bench/gen_big_keys.py, each
 #             checked to stay under 64 MiB of MEMORY USAGE
 #   OUT       where to write it (written to OUT.tmp, then renamed)
@@ -28,16 +30,18 @@ set -euo pipefail
 server_prefix=redis-7.0
 aof=0
 big_keys=0
+streams=0
 while [ $# -gt 0 ]; do
     case $1 in
         --server) server_prefix=$2; shift 2 ;;
         --aof) aof=1; shift ;;
         --big-keys) big_keys=1; shift ;;
+        --streams) streams=1; shift ;;
         *) break ;;
     esac
 done
 [ "$big_keys" = 1 ] && [ $# = 1 ] && set -- 1 "$1"
-[ $# = 2 ] || die "usage: make-dump.sh [--server PREFIX] [--aof] SIZE_MB OUT | [--server PREFIX] --big-keys OUT"
+[ $# = 2 ] || die "usage: make-dump.sh [--server PREFIX] [--aof] [--streams] SIZE_MB OUT | [--server PREFIX] --big-keys OUT"
 size_mb=$1
 out=$2
 seed=${SEED:-1}
@@ -84,14 +88,18 @@ if [ "$big_keys" = 1 ]; then
     echo "$out"
     exit 0
 fi
-fill main
-# Quicklists created now keep LZF-compressed inner nodes (depth 1).
-cli CONFIG SET list-compress-depth 1 >/dev/null
-fill compressed
-cli CONFIG SET list-compress-depth 0 >/dev/null
-# Plain small strings in bulk, made inside the server: keys pop:N, values value:N.
-[ "$(cli DEBUG POPULATE "$(python3 -c "print(max(1, int(1_000_000 * $scale)))")" pop)" = OK ] \
-    || die "DEBUG POPULATE failed"
+if [ "$streams" = 1 ]; then
+    fill streams
+else
+    fill main
+    # Quicklists created now keep LZF-compressed inner nodes (depth 1).
+    cli CONFIG SET list-compress-depth 1 >/dev/null
+    fill compressed
+    cli CONFIG SET list-compress-depth 0 >/dev/null
+    # Plain small strings in bulk, made inside the server: keys pop:N, values value:N.
+    [ "$(cli DEBUG POPULATE "$(python3 -c "print(max(1, int(1_000_000 * $scale)))")" pop)" = OK ] \
+        || die "DEBUG POPULATE failed"
+fi
 note "keys: $(cli INFO keyspace | grep '^db' | tr -d '\r' | tr '\n' ' ')"
 
 mkdir -p "$(dirname "$out")"

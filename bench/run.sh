@@ -11,6 +11,9 @@
 #   ndjson     convert --to ndjson vs rdbtools `rdb -c json`, the `rdb` crate's binary
 #              and HDT3213/rdb, on an RDB 9 dump (rdbtools reads RDB 9 at most)
 #   memory     memory --format csv vs rdbtools `rdb -c memory` and HDT3213/rdb
+#   streams    on an RDB 9 dump of small streams with consumer groups: memory vs
+#              rdbtools `rdb -c memory`, and convert --to ndjson alone (no peer writes
+#              stream entries: rdbtools writes `{}` for a stream, the `rdb` crate nothing)
 #   rss        peak RSS of every command on a multi-GB dump and on big keys (the ignored tests
 #              cli/tests/bounded_memory.rs); also memory --html vs its file size
 #   restore    restore vs `redis-cli --pipe` of the same data as RESP
@@ -24,7 +27,7 @@
 #                   between the contestants, so load changes hit both alike)
 #   SLOW_RUNS=1     runs of the slow peers (rdbtools: minutes per run)
 #   CACHE=~/.cache/rdbkit-bench   generated dumps and installed peers, reused when present
-#   BIG_MB=1024 RDB9_MB=200 HUGE_MB=4096 RESTORE_MB=256 AOF_MB=1024   dump sizes
+#   BIG_MB=1024 RDB9_MB=200 STREAMS_MB=100 HUGE_MB=4096 RESTORE_MB=256 AOF_MB=1024   dump sizes
 #   HDT_RDB_BIN=/path/to/rdb   the HDT3213/rdb binary to compare with; without it the
 #                   script runs `go install github.com/hdt3213/rdb@latest` (once, cached).
 #                   Where the Go module proxy is unreachable, build one from source trees
@@ -41,7 +44,7 @@ slow_runs=${SLOW_RUNS:-1}
 cache=${CACHE:-$HOME/.cache/rdbkit-bench}
 seed=${SEED:-1}
 rows=("$@")
-[ ${#rows[@]} -gt 0 ] || rows=(floor verify info to-rdb ndjson memory rss restore aof backup)
+[ ${#rows[@]} -gt 0 ] || rows=(floor verify info to-rdb ndjson memory streams rss restore aof backup)
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive number"
 mkdir -p "$cache"
 need_pkgs /usr/bin/time:time python3:python3 lscpu:util-linux
@@ -60,6 +63,7 @@ dump() {
         note "making $f (cached for later runs)"
         local flag=()
         [ "$kind" = aof ] && flag=(--aof)
+        [ "$kind" = streams.rdb ] && flag=(--streams)
         SEED=$seed "$bench_dir/make-dump.sh" --server "$server" "${flag[@]}" "$size" "$f" >/dev/null
     fi
     echo "$f"
@@ -222,6 +226,19 @@ row_memory() {
     fi
 }
 
+row_streams() {
+    local f tools
+    f=$(dump redis-6.2 "${STREAMS_MB:-100}" streams.rdb)
+    tools=$(rdbtools)
+    warm "$f"
+    local ours="'$rdbkit' memory '$f' --format csv --allocator libc -q -o /dev/null"
+    compare streams-memory "$runs" "$ours" rdbtools-streams "'$tools' -c memory '$f' -f /dev/null" "$slow_runs"
+    row "memory --format csv (streams)" "rdbtools rdb -c memory" "$(size_of "$f")" "$(best streams-memory)" \
+        "$(best rdbtools-streams)" "$(peak streams-memory)" -
+    for _ in $(seq "$runs"); do timed streams-ndjson "'$rdbkit' convert -q '$f' --to ndjson -o /dev/null"; done
+    row "convert --to ndjson (streams)" "-" "$(size_of "$f")" "$(best streams-ndjson)" - "$(peak streams-ndjson)" -
+}
+
 row_rss() {
     local f
     f=$(dump redis-7.0 "${HUGE_MB:-4096}")
@@ -328,7 +345,7 @@ row_accuracy() {
 
 for r in "${rows[@]}"; do
     case $r in
-        floor | verify | info | to-rdb | ndjson | memory | rss | restore | aof | backup | accuracy) ;;
+        floor | verify | info | to-rdb | ndjson | memory | streams | rss | restore | aof | backup | accuracy) ;;
         *) die "unknown row '$r'" ;;
     esac
 done
