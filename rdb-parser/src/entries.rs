@@ -38,12 +38,6 @@ impl EntryBuilder {
         self.ready.take()
     }
 
-    /// The key being assembled, as far as it got; the rest of that key is then
-    /// ignored (for a caller that goes on with it in another form).
-    pub fn take_current(&mut self) -> Option<Entry> {
-        self.current.take()
-    }
-
     fn value(&mut self) -> Option<&mut Value> {
         self.current.as_mut().map(|e| &mut e.value)
     }
